@@ -1,0 +1,180 @@
+"""Virtual time: an event loop whose clock only moves when every task waits.
+
+Modeled latencies (query round trips, external calls, bytes on the wire) are
+plain ``asyncio.sleep`` calls. On this loop a sleep costs no real time: when
+nothing is ready to run, the clock jumps to the next timer. So ``gather`` of a
+280 ms and a 320 ms call costs exactly 320 ms, and CPU speed never enters the
+numbers. Under ``kata serve`` the same sleeps run on a normal loop, for real.
+
+Work handed to a worker thread (aiosqlite runs every statement in its own
+thread; anyio runs sync endpoints in a pool) must not let the clock jump while
+it is still running, so that work is counted as "in flight", and the loop
+waits for it in real time with the clock frozen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import selectors
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Real seconds the loop waits for a worker thread before re-checking: a safety
+# net only, the thread's completion wakes the loop at once.
+_THREAD_POLL_SECONDS = 0.5
+
+
+class _InFlight:
+    """Counts worker-thread operations whose results the loop still awaits."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        self.count += 1
+        try:
+            yield
+        finally:
+            self.count -= 1
+
+
+class _VirtualSelector(selectors.BaseSelector):
+    """Wraps the real selector; turns an idle wait into a jump of the clock."""
+
+    def __init__(self, real: selectors.BaseSelector, loop: VirtualTimeLoop) -> None:
+        self._real = real
+        self._loop = loop
+
+    def register(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
+        return self._real.register(fileobj, events, data)
+
+    def unregister(self, fileobj):  # type: ignore[no-untyped-def]
+        return self._real.unregister(fileobj)
+
+    def modify(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
+        return self._real.modify(fileobj, events, data)
+
+    def get_key(self, fileobj):  # type: ignore[no-untyped-def]
+        return self._real.get_key(fileobj)
+
+    def get_map(self):  # type: ignore[no-untyped-def]
+        return self._real.get_map()
+
+    def close(self) -> None:
+        self._real.close()
+
+    def select(self, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        events = self._real.select(0)
+        if events or timeout == 0:
+            return events
+        # Thread work in flight: wait for it for real, the clock stands still.
+        while self._loop.in_flight.count:
+            events = self._real.select(_THREAD_POLL_SECONDS)
+            if events:
+                return events
+        # A thread may have posted its result just before the count dropped.
+        events = self._real.select(0)
+        if events:
+            return events
+        if timeout is None:
+            # Nothing scheduled and nothing in flight: only real I/O can wake us.
+            return self._real.select(None)
+        self._loop.advance(timeout)
+        return []
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """A selector event loop on a virtual clock that starts at 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._virtual_now = 0.0
+        self.in_flight = _InFlight()
+        self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type]
+
+    def time(self) -> float:
+        return self._virtual_now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (never backward)."""
+        if seconds > 0:
+            self._virtual_now += seconds
+
+    def run_in_executor(self, executor, func, *args):  # type: ignore[no-untyped-def]
+        future = super().run_in_executor(executor, func, *args)
+        self.in_flight.count += 1
+        future.add_done_callback(lambda _f: self._release())
+        return future
+
+    def _release(self) -> None:
+        self.in_flight.count -= 1
+
+
+def _virtual_loop() -> VirtualTimeLoop | None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return loop if isinstance(loop, VirtualTimeLoop) else None
+
+
+def counted_thread_work(
+    fn: Callable[..., Coroutine[Any, Any, T]],
+) -> Callable[..., Coroutine[Any, Any, T]]:
+    """Wrap an async function that awaits a worker thread, so the clock waits."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> T:
+        loop = _virtual_loop()
+        if loop is None:
+            return await fn(*args, **kwargs)
+        with loop.in_flight.hold():
+            return await fn(*args, **kwargs)
+
+    wrapper.__kata_counted__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _install_thread_accounting() -> None:
+    """Count aiosqlite's and anyio's worker-thread work (idempotent)."""
+    import aiosqlite.core
+    import anyio.to_thread
+
+    for name in ("_execute", "_connect", "close"):
+        method = getattr(aiosqlite.core.Connection, name)
+        if not getattr(method, "__kata_counted__", False):
+            setattr(aiosqlite.core.Connection, name, counted_thread_work(method))
+    if not getattr(anyio.to_thread.run_sync, "__kata_counted__", False):
+        anyio.to_thread.run_sync = counted_thread_work(anyio.to_thread.run_sync)
+
+
+def now() -> float:
+    """The running loop's time in seconds (virtual on a VirtualTimeLoop)."""
+    return asyncio.get_running_loop().time()
+
+
+def block(seconds: float) -> None:
+    """Model blocking, CPU-bound work: the loop is held for everyone.
+
+    On the virtual loop the clock moves without yielding, so every other task
+    sees the delay; on a real loop it is a real ``time.sleep``.
+    """
+    loop = _virtual_loop()
+    if loop is not None:
+        loop.advance(seconds)
+    else:
+        import time
+
+        time.sleep(seconds)
+
+
+def run(main: Awaitable[T]) -> T:
+    """Run a coroutine to completion on a fresh virtual-time loop."""
+    _install_thread_accounting()
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(main)  # type: ignore[arg-type]

@@ -1,0 +1,132 @@
+"""The simulated database: a real SQLAlchemy async engine whose statements cost time.
+
+Every statement waits its modeled round trip (default 5 ms) before the driver
+runs it, and is recorded, with its fingerprint and the student's call site,
+on the request being measured. Apps get sessions with ``Depends(get_db)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_
+
+from harness import measure
+from harness.fingerprint import fingerprint
+
+DEFAULT_QUERY_LATENCY_MS = 5.0
+
+
+@dataclass(frozen=True)
+class QueryLatency:
+    """Modeled cost of one statement: a fixed round trip."""
+
+    per_statement_ms: float = DEFAULT_QUERY_LATENCY_MS
+
+    def seconds(self, statement: str) -> float:
+        return self.per_statement_ms / 1000
+
+    @classmethod
+    def from_env(cls) -> QueryLatency:
+        raw = os.environ.get("KATA_QUERY_LATENCY_MS")
+        if not raw:
+            return cls()
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"KATA_QUERY_LATENCY_MS must be a number of ms, got {raw!r}") from None
+        if value < 0:
+            raise ValueError(f"KATA_QUERY_LATENCY_MS must not be negative, got {raw!r}")
+        return cls(value)
+
+
+class Database:
+    """An async engine with the latency model and query recording attached."""
+
+    def __init__(self, url: str, latency: QueryLatency | None = None, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.latency = latency or QueryLatency()
+        self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._attach(self.engine)
+
+    def _attach(self, engine: AsyncEngine) -> None:
+        sync_engine = engine.sync_engine
+
+        @event.listens_for(sync_engine, "before_cursor_execute")
+        def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            loop = asyncio.get_running_loop()
+            cost = self.latency.seconds(statement)
+            conn.info["kata_query"] = (loop.time(), cost)
+            if cost:
+                # We run inside SQLAlchemy's greenlet: await_ suspends this
+                # statement on the event loop, like a real network round trip.
+                await_(asyncio.sleep(cost))
+
+        @event.listens_for(sync_engine, "after_cursor_execute")
+        def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            self._record(conn, statement, error=None)
+
+        @event.listens_for(sync_engine, "handle_error")
+        def failed(exception_context):  # type: ignore[no-untyped-def]
+            conn = exception_context.connection
+            statement = exception_context.statement
+            if conn is not None and statement is not None:
+                error = exception_context.original_exception
+                self._record(conn, statement, error=f"{type(error).__name__}: {error}")
+
+    def _record(self, conn: Any, statement: str, error: str | None) -> None:
+        metrics = measure.current()
+        started = conn.info.pop("kata_query", None)
+        if metrics is None or started is None:
+            return
+        start, cost = started
+        metrics.queries.append(
+            measure.QueryEvent(
+                sql=statement,
+                fingerprint=fingerprint(statement),
+                start=start,
+                end=asyncio.get_running_loop().time(),
+                cost=cost,
+                call_site=measure.call_site(),
+                error=error,
+            )
+        )
+
+    async def warm_up(self) -> None:
+        """Open a pooled connection now, so first-connect work is not charged to a request."""
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+_active: Database | None = None
+
+
+def activate(database: Database | None) -> None:
+    """Make ``get_db`` hand out sessions of this database (None: none)."""
+    global _active
+    _active = database
+
+
+def active() -> Database:
+    if _active is None:
+        raise RuntimeError(
+            "no kata database is active: run the app with `kata serve`, `kata check` "
+            "or inside harness.world.World"
+        )
+    return _active
+
+
+async def get_db() -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: one session per request, closed afterwards."""
+    async with active().sessionmaker() as session:
+        yield session

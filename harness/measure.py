@@ -1,0 +1,233 @@
+"""Ground-truth measurement of one request, independent of the student's code.
+
+A ``RequestMetrics`` is created by ``MeasuringMiddleware`` (the outermost ASGI
+layer, outside anything the app adds) and reached through a ContextVar by the
+database listeners and the service mocks. Times are loop times in seconds, so
+on the virtual clock they are modeled time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import traceback
+from collections import Counter
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import greenlet
+
+from harness.fingerprint import fingerprint, short
+from harness.network import Network
+
+_current: ContextVar[RequestMetrics | None] = ContextVar("kata_request_metrics", default=None)
+
+# Folders whose files count as "the student's code" for call sites.
+_source_roots: list[str] = []
+_HARNESS_DIR = str(Path(__file__).resolve().parent)
+
+
+def watch_sources(folder: Path) -> None:
+    """Attribute queries to files under ``folder`` (the submission)."""
+    root = str(folder.resolve())
+    if root not in _source_roots:
+        _source_roots.insert(0, root)
+
+
+@dataclass
+class QueryEvent:
+    sql: str
+    fingerprint: str
+    start: float
+    end: float
+    cost: float
+    call_site: str
+    error: str | None = None
+
+
+@dataclass
+class ExternalCall:
+    service: str
+    url: str
+    start: float
+    end: float
+    outcome: str  # "200", "500", "timeout", "cancelled" ...
+
+
+@dataclass
+class RequestMetrics:
+    method: str
+    path: str
+    start: float
+    end: float | None = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    queries: list[QueryEvent] = field(default_factory=list)
+    calls: list[ExternalCall] = field(default_factory=list)
+    clients_created: int = 0
+    response_bytes: int = 0
+    transfer_seconds: float = 0.0
+    transfer_start: float | None = None
+    error: str | None = None
+    error_traceback: str | None = None
+
+    @property
+    def db_ms(self) -> float:
+        return _ms(sum(q.cost for q in self.queries))
+
+    @property
+    def external_ms(self) -> float:
+        """Time during which at least one external call was in flight."""
+        return _ms(_union_length([(c.start, c.end) for c in self.calls]))
+
+    @property
+    def transfer_ms(self) -> float:
+        return _ms(self.transfer_seconds)
+
+    @property
+    def total_ms(self) -> float:
+        end = self.end if self.end is not None else self.start
+        return _ms(end - self.start)
+
+    def summary(self) -> dict[str, Any]:
+        """The metrics every report shows, as plain JSON values."""
+        return {
+            "queries": len(self.queries),
+            "db_ms": self.db_ms,
+            "external_ms": self.external_ms,
+            "transfer_ms": self.transfer_ms,
+            "total_ms": self.total_ms,
+            "response_bytes": self.response_bytes,
+        }
+
+    def fingerprints(self) -> list[dict[str, Any]]:
+        """Queries grouped by shape, most repeated first, with their call site."""
+        groups: dict[tuple[str, str], int] = Counter((q.fingerprint, q.call_site) for q in self.queries)
+        ordered = sorted(groups.items(), key=lambda item: (-item[1], item[0]))
+        return [{"sql": short(fp), "count": n, "call_site": site} for (fp, site), n in ordered]
+
+    def repeated(self, at_least: int = 2) -> list[dict[str, Any]]:
+        return [g for g in self.fingerprints() if g["count"] >= at_least]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def _union_length(intervals: list[tuple[float, float]]) -> float:
+    total, cursor = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end <= cursor:
+            continue
+        total += end - max(start, cursor)
+        cursor = end
+    return total
+
+
+def current() -> RequestMetrics | None:
+    """The request being measured in this context, if any."""
+    return _current.get()
+
+
+def _frames() -> list[FrameType]:
+    """The current stack, innermost first, across SQLAlchemy's greenlet hops.
+
+    SQLAlchemy runs the ORM's sync code in a child greenlet; the coroutine
+    that awaited it (the student's handler) sits in the parent greenlet's
+    suspended frames.
+    """
+    frames: list[FrameType] = []
+    frame: FrameType | None = sys._getframe(2)
+    glet = greenlet.getcurrent()
+    while True:
+        while frame is not None:
+            frames.append(frame)
+            frame = frame.f_back
+        glet = glet.parent
+        if glet is None:
+            return frames
+        frame = glet.gr_frame
+
+
+def call_site() -> str:
+    """``app.py:41``: the innermost line of the student's code on the stack."""
+    fallback = None
+    for frame in _frames():
+        filename = frame.f_code.co_filename
+        for root in _source_roots:
+            if filename.startswith(root + os.sep):
+                return f"{os.path.relpath(filename, root)}:{frame.f_lineno}"
+        if fallback is None and not filename.startswith(_HARNESS_DIR) and "site-packages" not in filename:
+            if not filename.startswith("<"):
+                fallback = f"{os.path.basename(filename)}:{frame.f_lineno}"
+    return fallback or "?"
+
+
+REQUEST_ID_HEADER = b"x-kata-request"
+
+
+class MeasuringMiddleware:
+    """Outermost ASGI layer: measures each HTTP request and charges transfer time.
+
+    The body bytes it sees are the bytes on the wire (compressed when the app
+    compresses), and each chunk waits its transfer time before it is sent.
+    """
+
+    def __init__(self, app: Any, network: Network, on_complete: Any = None) -> None:
+        self.app = app
+        self.network = network
+        self.on_complete = on_complete
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        request_id = None
+        headers = []
+        for name, value in scope.get("headers", []):
+            if name == REQUEST_ID_HEADER:
+                request_id = value.decode()
+            else:
+                headers.append((name, value))
+        scope = {**scope, "headers": headers}
+        metrics = RequestMetrics(scope["method"], scope["path"], start=loop.time())
+        started = False
+
+        async def measured_send(message: dict) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                metrics.status = message["status"]
+                metrics.headers = {
+                    k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])
+                }
+            elif message["type"] == "http.response.body":
+                body = message.get("body", b"")
+                if body:
+                    if metrics.transfer_start is None:
+                        metrics.transfer_start = loop.time()
+                    seconds = self.network.transfer_seconds(len(body))
+                    metrics.response_bytes += len(body)
+                    metrics.transfer_seconds += seconds
+                    await asyncio.sleep(seconds)
+            await send(message)
+
+        token = _current.set(metrics)
+        try:
+            await self.app(scope, receive, measured_send)
+        except Exception as exc:  # the app's own error handling already ran
+            metrics.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            metrics.error_traceback = traceback.format_exc()
+            if not started:
+                await measured_send({"type": "http.response.start", "status": 500, "headers": []})
+                await measured_send({"type": "http.response.body", "body": b"Internal Server Error"})
+        finally:
+            metrics.end = loop.time()
+            _current.reset(token)
+            if self.on_complete is not None:
+                self.on_complete(request_id, metrics)

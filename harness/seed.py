@@ -1,0 +1,154 @@
+"""Deterministic seeded datasets at named scales.
+
+Organization 1 always has exactly the scale's shape (P projects x T tasks,
+every task assigned), so query counts follow the lecture's table. The other
+organizations vary with the seed: a mid-sized one with unassigned tasks, an
+empty one, and a small one. A different seed changes every name, status, city
+and text, so a response hard-coded from the public data fails on hidden data.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert
+
+from harness.models import Base, Organization, Project, Task, User
+
+PUBLIC_SEED = 12
+SCHEMA_VERSION = 1
+
+SCALES: dict[str, tuple[int, int]] = {
+    "5x4": (5, 4),
+    "10x8": (10, 8),
+    "20x10": (20, 10),
+    "50x20": (50, 20),
+}
+DEFAULT_SCALE = "10x8"
+
+_FIRST = "Ada Grace Alan Barbara Edsger Donald Margaret Dennis Frances Ken Radia Linus Guido Katherine Tim Hedy John Sophie Anita Niklaus".split()
+_LAST = "Lovelace Hopper Turing Liskov Dijkstra Knuth Hamilton Ritchie Allen Thompson Perlman Torvalds Rossum Johnson Berners-Lee Lamarr Backus Wilson Borg Wirth".split()
+_CITIES = "Lisbon Oslo Nairobi Montreal Osaka Valparaiso Tallinn Dakar Auckland Bergen Kraków Medellín".split()
+_ORG_WORDS = "Acme Globex Initech Umbrella Hooli Stark Wayne Tyrell Cyberdyne Soylent Wonka Aperture".split()
+_PROJECT_WORDS = "Apollo Borealis Cobalt Delta Ember Falcon Granite Helix Indigo Juniper Kestrel Lumen Meridian Nimbus Onyx Polaris".split()
+_VERBS = "Refactor Migrate Document Benchmark Review Deploy Profile Index Cache Audit Test Design".split()
+_NOUNS = "billing page login flow search API export job audit log settings form dashboard query report".split(" ")
+_WORDS = (
+    "latency throughput request response query index cache pool worker thread loop "
+    "budget profile measure baseline regression payload header client server endpoint "
+    "session transaction commit rollback batch stream compress bandwidth percentile"
+).split()
+_STATUSES = ["todo", "in_progress", "review", "done"]
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    projects: int
+    tasks_per_project: int
+
+
+def parse_scale(text: str) -> Scale:
+    """'10x8' -> Scale; raises ValueError with the valid names otherwise."""
+    if text not in SCALES:
+        raise ValueError(f"unknown scale {text!r}; choose one of {', '.join(SCALES)}")
+    projects, tasks = SCALES[text]
+    return Scale(text, projects, tasks)
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    text = " ".join(rng.choice(_WORDS) for _ in range(words))
+    return text.capitalize() + "."
+
+
+def generate_rows(scale: Scale, seed: int) -> dict[str, list[dict]]:
+    """All rows of a dataset, as plain dicts per table, in insertion order."""
+    rng = random.Random(f"kata:{seed}")
+    rows: dict[str, list[dict]] = {"organizations": [], "users": [], "projects": [], "tasks": []}
+    # org id -> (projects, tasks per project (None: random), share of unassigned tasks)
+    shapes = {
+        1: (scale.projects, scale.tasks_per_project, 0.0),
+        2: (max(2, scale.projects // 2), None, 0.25),
+        3: (0, 0, 0.0),
+        4: (2, 3, 0.0),
+    }
+    start = date(2026, 9, 1)
+    for org_id, (n_projects, n_tasks, unassigned) in shapes.items():
+        n_members = max(4, 2 * n_projects)
+        rows["organizations"].append(
+            {
+                "id": org_id,
+                "name": f"{rng.choice(_ORG_WORDS)} {rng.choice(['Labs', 'Corp', 'Systems', 'Works'])}",
+                "city": rng.choice(_CITIES),
+                "member_count": n_members,
+            }
+        )
+        member_ids = []
+        for _ in range(n_members):
+            user_id = len(rows["users"]) + 1
+            first, last = rng.choice(_FIRST), rng.choice(_LAST)
+            rows["users"].append(
+                {
+                    "id": user_id,
+                    "org_id": org_id,
+                    "name": f"{first} {last}",
+                    "email": f"{first.lower()}.{last.lower()}{user_id}@example.com",
+                }
+            )
+            member_ids.append(user_id)
+        for p in range(n_projects):
+            project_id = len(rows["projects"]) + 1
+            rows["projects"].append(
+                {"id": project_id, "org_id": org_id, "name": f"{rng.choice(_PROJECT_WORDS)} {p + 1}"}
+            )
+            count = n_tasks if n_tasks is not None else rng.randint(0, 6)
+            for _ in range(count):
+                assigned = rng.random() >= unassigned
+                rows["tasks"].append(
+                    {
+                        "id": len(rows["tasks"]) + 1,
+                        "project_id": project_id,
+                        "assignee_id": rng.choice(member_ids) if assigned else None,
+                        "title": f"{rng.choice(_VERBS)} the {rng.choice(_NOUNS)}",
+                        "status": rng.choice(_STATUSES),
+                        "description": _sentence(rng, rng.randint(28, 40)),
+                        "due_date": start + timedelta(days=rng.randint(0, 120)),
+                    }
+                )
+    return rows
+
+
+def write_database(path: Path, scale: Scale, seed: int) -> None:
+    """Create the schema and insert a seeded dataset into a SQLite file."""
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        Base.metadata.create_all(engine)
+        rows = generate_rows(scale, seed)
+        with engine.begin() as conn:
+            for model in (Organization, User, Project, Task):
+                table_rows = rows[model.__tablename__]
+                if table_rows:
+                    conn.execute(insert(model.__table__), table_rows)
+    finally:
+        engine.dispose()
+
+
+_built: dict[tuple[str, int], Path] = {}
+_cache_dir: Path | None = None
+
+
+def dataset_file(scale: Scale, seed: int) -> Path:
+    """A pristine SQLite file for (scale, seed), built once per process."""
+    global _cache_dir
+    key = (scale.name, seed)
+    if key not in _built:
+        if _cache_dir is None:
+            _cache_dir = Path(tempfile.mkdtemp(prefix="kata-data-"))
+        path = _cache_dir / f"v{SCHEMA_VERSION}-{scale.name}-seed{seed}.sqlite3"
+        write_database(path, scale, seed)
+        _built[key] = path
+    return _built[key]

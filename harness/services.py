@@ -1,0 +1,182 @@
+"""Simulated external services, mocked with respx at realistic URLs.
+
+Each service answers after its modeled latency with a payload derived from
+the dataset seed, so hidden data changes the answers too. A test can make one
+fail (HTTP 500), respond slowly, or hang. As with a real server, a slow or
+hanging call ends only at the client's own timeout (httpx raises
+``ReadTimeout``); with no timeout it never ends.
+
+Every call, and every ``httpx.AsyncClient`` created during a request, is
+recorded on the request being measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import respx
+
+from harness import measure
+
+OK, ERROR, SLOW, HANG = "ok", "error", "slow", "hang"
+
+
+def _number(seed: int, *parts: object, low: int, high: int) -> int:
+    digest = hashlib.sha256(":".join(map(str, (seed, *parts))).encode()).digest()
+    return low + int.from_bytes(digest[:8], "big") % (high - low + 1)
+
+
+def analytics_summary(seed: int, org_id: int) -> dict[str, Any]:
+    return {
+        "org_id": org_id,
+        "active_users_7d": _number(seed, "au", org_id, low=3, high=900),
+        "events_7d": _number(seed, "ev", org_id, low=1_000, high=90_000),
+        "conversion_rate": _number(seed, "cr", org_id, low=1, high=400) / 1000,
+    }
+
+
+def current_weather(seed: int, city: str) -> dict[str, Any]:
+    return {
+        "city": city,
+        "temperature_c": _number(seed, "t", city, low=-15, high=35),
+        "conditions": ["sunny", "cloudy", "rain", "snow", "windy"][_number(seed, "c", city, low=0, high=4)],
+    }
+
+
+def billing_subscription(seed: int, org_id: int) -> dict[str, Any]:
+    return {
+        "org_id": org_id,
+        "plan": ["free", "team", "business", "enterprise"][_number(seed, "p", org_id, low=0, high=3)],
+        "seats": _number(seed, "s", org_id, low=1, high=250),
+        "renews_on": f"2027-{_number(seed, 'm', org_id, low=1, high=12):02d}-01",
+    }
+
+
+@dataclass
+class Service:
+    """One mocked service: a URL pattern, a latency, a payload, a fault mode."""
+
+    name: str
+    pattern: str
+    latency_ms: float
+    payload: Callable[[int, dict[str, str], httpx.Request], dict[str, Any]]
+    mode: str = OK
+    slow_ms: float = 10_000.0
+    calls: int = field(default=0, init=False)
+
+    # Fault injection, for tests.
+    def healthy(self) -> None:
+        self.mode = OK
+
+    def fail(self) -> None:
+        """Answer HTTP 500 after the usual latency."""
+        self.mode = ERROR
+
+    def slow(self, ms: float = 10_000.0) -> None:
+        """Answer correctly, but only after ``ms`` (a client timeout may cut it)."""
+        self.mode, self.slow_ms = SLOW, ms
+
+    def hang(self) -> None:
+        """Never answer: only the client's timeout ends the call."""
+        self.mode = HANG
+
+
+def _client_read_timeout(request: httpx.Request) -> float | None:
+    timeout = request.extensions.get("timeout") or {}
+    return timeout.get("read")
+
+
+class Services:
+    """The set of mocked services of one simulated world."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.analytics = Service(
+            "analytics",
+            r"^https://analytics\.example\.com/api/org/(?P<org_id>\d+)/summary$",
+            280.0,
+            lambda seed, groups, r: analytics_summary(seed, int(groups["org_id"])),
+        )
+        self.weather = Service(
+            "weather",
+            r"^https://api\.weather\.example\.com/current(?:\?.*)?$",
+            320.0,
+            lambda seed, groups, r: current_weather(seed, r.url.params.get("city", "")),
+        )
+        self.billing = Service(
+            "billing",
+            r"^https://billing\.example\.com/v1/organizations/(?P<org_id>\d+)/subscription$",
+            190.0,
+            lambda seed, groups, r: billing_subscription(seed, int(groups["org_id"])),
+        )
+        self.all = [self.analytics, self.weather, self.billing]
+        self._router: respx.MockRouter | None = None
+
+    def __getitem__(self, name: str) -> Service:
+        for service in self.all:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+    async def _respond(self, service: Service, request: httpx.Request, groups: dict[str, str]) -> httpx.Response:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        metrics = measure.current()
+        service.calls += 1
+        outcome = "cancelled"
+        try:
+            delay = {OK: service.latency_ms, ERROR: service.latency_ms, SLOW: service.slow_ms}.get(
+                service.mode, math.inf
+            ) / 1000
+            limit = _client_read_timeout(request)
+            if limit is not None and delay > limit:
+                await asyncio.sleep(limit)
+                outcome = "timeout"
+                raise httpx.ReadTimeout(f"{service.name} did not answer within {limit:g} s", request=request)
+            if math.isinf(delay):
+                await asyncio.Event().wait()  # hangs until cancelled
+            await asyncio.sleep(delay)
+            if service.mode == ERROR:
+                outcome = "500"
+                return httpx.Response(500, json={"error": f"{service.name} unavailable"})
+            outcome = "200"
+            return httpx.Response(200, json=service.payload(self.seed, groups, request))
+        finally:
+            if metrics is not None:
+                metrics.calls.append(
+                    measure.ExternalCall(service.name, str(request.url), start, loop.time(), outcome)
+                )
+
+    @contextmanager
+    def mocked(self) -> Iterator[Services]:
+        """Route every httpx request to the mocks; unknown hosts raise at once."""
+        router = respx.mock(assert_all_called=False, assert_all_mocked=True)
+        for service in self.all:
+            router.route(url__regex=service.pattern).mock(side_effect=self._side_effect(service))
+        original_init = httpx.AsyncClient.__init__
+
+        def counting_init(client: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
+            original_init(client, *args, **kwargs)
+            metrics = measure.current()
+            if metrics is not None:
+                metrics.clients_created += 1
+
+        httpx.AsyncClient.__init__ = counting_init  # type: ignore[method-assign]
+        try:
+            with router:
+                yield self
+        finally:
+            httpx.AsyncClient.__init__ = original_init  # type: ignore[method-assign]
+
+    def _side_effect(self, service: Service) -> Callable[[httpx.Request], Any]:
+        async def side_effect(request: httpx.Request, **groups: str) -> httpx.Response:
+            return await self._respond(service, request, groups)
+
+        return side_effect

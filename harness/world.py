@@ -1,0 +1,130 @@
+"""A simulated world: seeded database + mocked services + network, and a client into an app.
+
+    async with World(scale="10x8") as world:
+        async with world.serve(app) as client:
+            exchange = await client.get("/organizations/1/dashboard")
+            exchange.metrics.summary()   # queries, db_ms, external_ms, ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness import db, measure
+from harness.lifespan import lifespan
+from harness.network import Network
+from harness.seed import DEFAULT_SCALE, PUBLIC_SEED, dataset_file, parse_scale
+from harness.services import Services
+
+# Modeled seconds a single request may take before it counts as hung.
+REQUEST_TIMEOUT_SECONDS = 120.0
+
+
+class RequestHung(Exception):
+    pass
+
+
+@dataclass
+class Exchange:
+    """One request's response and its ground-truth metrics."""
+
+    response: httpx.Response
+    metrics: measure.RequestMetrics
+
+
+class Client:
+    """Sends requests through the measuring layer into the app, in-process."""
+
+    def __init__(self, app: Any, network: Network) -> None:
+        self._pending: dict[str, measure.RequestMetrics] = {}
+        self._ids = itertools.count(1)
+        self.app = measure.MeasuringMiddleware(app, network, on_complete=self._done)
+        self._http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app, raise_app_exceptions=False),
+            base_url="http://kata.test",
+        )
+
+    def _done(self, request_id: str | None, metrics: measure.RequestMetrics) -> None:
+        if request_id is not None:
+            self._pending[request_id] = metrics
+
+    async def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None,
+        timeout: float = REQUEST_TIMEOUT_SECONDS, **kwargs: Any,
+    ) -> Exchange:
+        request_id = str(next(self._ids))
+        sent = {measure.REQUEST_ID_HEADER.decode(): request_id, **(headers or {})}
+        try:
+            response = await asyncio.wait_for(
+                self._http.request(method, path, headers=sent, **kwargs), timeout
+            )
+        except asyncio.TimeoutError:
+            raise RequestHung(
+                f"{method} {path} did not finish within {timeout:g} s of modeled time"
+            ) from None
+        return Exchange(response, self._pending.pop(request_id))
+
+    async def get(self, path: str, **kwargs: Any) -> Exchange:
+        return await self.request("GET", path, **kwargs)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+class World:
+    """Database, services and network of one run, active while entered."""
+
+    def __init__(
+        self,
+        scale: str = DEFAULT_SCALE,
+        seed: int = PUBLIC_SEED,
+        latency: db.QueryLatency | None = None,
+        network: Network | None = None,
+    ) -> None:
+        self.scale = parse_scale(scale)
+        self.seed = seed
+        self.latency = latency or db.QueryLatency.from_env()
+        self.network = network or Network.from_env()
+        self.services = Services(seed)
+        self.database: db.Database | None = None
+        self._tmp: Path | None = None
+
+    async def __aenter__(self) -> World:
+        # A private copy of the pristine dataset: writes never leak between runs.
+        self._tmp = Path(tempfile.mkdtemp(prefix="kata-world-"))
+        path = self._tmp / "kata.sqlite3"
+        shutil.copyfile(dataset_file(self.scale, self.seed), path)
+        self.database = db.Database(f"sqlite+aiosqlite:///{path}", self.latency)
+        await self.database.warm_up()
+        db.activate(self.database)
+        self._mocks = self.services.mocked()
+        self._mocks.__enter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._mocks.__exit__(None, None, None)
+        db.activate(None)
+        if self.database is not None:
+            await self.database.dispose()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    @asynccontextmanager
+    async def serve(self, app: Any) -> AsyncIterator[Client]:
+        """Start the app (lifespan included) and yield a measuring client."""
+        async with lifespan(app):
+            client = Client(app, self.network)
+            try:
+                yield client
+            finally:
+                await client.aclose()
