@@ -153,14 +153,31 @@ def _frames() -> list[FrameType]:
         frame = glet.gr_frame
 
 
+def _in_sources(filename: str) -> str | None:
+    for root in _source_roots:
+        if filename.startswith(root + os.sep):
+            return os.path.relpath(filename, root)
+    return None
+
+
+def exception_site(exc: BaseException) -> str | None:
+    """``app.py:41``: the innermost line of the student's code in a traceback."""
+    site = None
+    for entry in traceback.extract_tb(exc.__traceback__):
+        relative = _in_sources(entry.filename)
+        if relative is not None:
+            site = f"{relative}:{entry.lineno}"
+    return site
+
+
 def call_site() -> str:
     """``app.py:41``: the innermost line of the student's code on the stack."""
     fallback = None
     for frame in _frames():
         filename = frame.f_code.co_filename
-        for root in _source_roots:
-            if filename.startswith(root + os.sep):
-                return f"{os.path.relpath(filename, root)}:{frame.f_lineno}"
+        relative = _in_sources(filename)
+        if relative is not None:
+            return f"{relative}:{frame.f_lineno}"
         if fallback is None and not filename.startswith(_HARNESS_DIR) and "site-packages" not in filename:
             if not filename.startswith("<"):
                 fallback = f"{os.path.basename(filename)}:{frame.f_lineno}"
@@ -222,6 +239,9 @@ class MeasuringMiddleware:
             await self.app(scope, receive, measured_send)
         except Exception as exc:  # the app's own error handling already ran
             metrics.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            site = exception_site(exc)
+            if site:
+                metrics.error += f" (at {site})"
             metrics.error_traceback = traceback.format_exc()
             if not started:
                 await measured_send({"type": "http.response.start", "status": 500, "headers": []})

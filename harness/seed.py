@@ -152,3 +152,36 @@ def dataset_file(scale: Scale, seed: int) -> Path:
         write_database(path, scale, seed)
         _built[key] = path
     return _built[key]
+
+
+class Dataset:
+    """The rows of a seeded dataset, indexed for reference implementations."""
+
+    def __init__(self, scale: Scale, seed: int) -> None:
+        self.scale, self.seed = scale, seed
+        rows = generate_rows(scale, seed)
+        self.organizations = {row["id"]: row for row in rows["organizations"]}
+        self.users = {row["id"]: row for row in rows["users"]}
+        self.projects = rows["projects"]
+        self.tasks = rows["tasks"]
+
+    def projects_of(self, org_id: int) -> list[dict]:
+        return [p for p in self.projects if p["org_id"] == org_id]
+
+    def tasks_of(self, project_id: int) -> list[dict]:
+        return [t for t in self.tasks if t["project_id"] == project_id]
+
+    def assignee_name(self, task: dict) -> str | None:
+        user = self.users.get(task["assignee_id"])
+        return user["name"] if user else None
+
+
+_datasets: dict[tuple[str, int], Dataset] = {}
+
+
+def dataset(scale: str, seed: int) -> Dataset:
+    """The in-memory rows of (scale, seed), built once per process."""
+    key = (scale, seed)
+    if key not in _datasets:
+        _datasets[key] = Dataset(parse_scale(scale), seed)
+    return _datasets[key]

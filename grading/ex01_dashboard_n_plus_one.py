@@ -1,0 +1,100 @@
+"""01 dashboard-n-plus-one: constant queries, same answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.checks import Check, CheckFailed, Grading, assert_same_response
+from harness.measure import RequestMetrics
+from harness.seed import Dataset, dataset
+from harness.services import analytics_summary, current_weather
+
+ORG_IDS = (1, 2, 3, 4)
+MISSING_ORG = 999
+CORRECTNESS_SCALE = "10x8"
+
+
+def reference(data: Dataset, org_id: int) -> tuple[int, Any]:
+    """The dashboard as the pristine starter returns it, computed from the rows."""
+    org = data.organizations.get(org_id)
+    if org is None:
+        return 404, None
+    projects = []
+    for project in data.projects_of(org_id):
+        tasks = data.tasks_of(project["id"])
+        projects.append(
+            {
+                "project_name": project["name"],
+                "task_count": len(tasks),
+                "tasks": [
+                    {"id": t["id"], "title": t["title"], "status": t["status"], "assignee": data.assignee_name(t)}
+                    for t in tasks
+                ],
+            }
+        )
+    return 200, {
+        "organization": org["name"],
+        "member_count": org["member_count"],
+        "projects": projects,
+        "analytics": analytics_summary(data.seed, org_id),
+        "weather": current_weather(data.seed, org["city"]),
+    }
+
+
+async def correct(g: Grading) -> str:
+    for seed in g.seeds:
+        async with g.serve(CORRECTNESS_SCALE, seed) as client:
+            for org_id in (*ORG_IDS, MISSING_ORG):
+                path = f"/organizations/{org_id}/dashboard"
+                status, body = reference(dataset(CORRECTNESS_SCALE, seed), org_id)
+                exchange = await client.get(path)
+                what = f"GET {path} ({'public' if seed == g.seeds[0] else 'hidden'} data)"
+                assert_same_response(exchange, status, body, what)
+    return f"dashboards of {len(ORG_IDS)} organizations and a 404 match the reference on public and hidden data"
+
+
+def _repeated(metrics: RequestMetrics) -> str:
+    groups = metrics.repeated()
+    if not groups:
+        return ""
+    top = groups[0]
+    return f"; repeated {top['count']}x: {top['sql']} from {top['call_site']}"
+
+
+async def query_budget(g: Grading) -> str:
+    budget = g.budget("max_queries")
+    metrics = await g.profile()
+    if len(metrics.queries) > budget:
+        raise CheckFailed(f"{len(metrics.queries)} queries (budget {budget}){_repeated(metrics)}")
+    return f"{len(metrics.queries)} queries (budget {budget})"
+
+
+async def constant_queries(g: Grading) -> str:
+    small, large = g.budget("constant_scales")
+    counts = {scale: len((await g.profile(scale)).queries) for scale in (small, large)}
+    if counts[small] != counts[large]:
+        metrics = await g.profile(large)
+        raise CheckFailed(
+            f"{counts[small]} queries at {small} but {counts[large]} at {large}: "
+            f"the count grows with the data{_repeated(metrics)}"
+        )
+    return f"{counts[small]} queries at both {small} and {large}"
+
+
+async def db_time(g: Grading) -> str:
+    scale, budget = g.budget("db_scale"), g.budget("max_db_ms")
+    metrics = await g.profile(scale)
+    if metrics.db_ms > budget:
+        raise CheckFailed(
+            f"modeled DB time {metrics.db_ms:g} ms at {scale} (budget {budget:g} ms): "
+            f"{len(metrics.queries)} queries x {metrics.db_ms / max(1, len(metrics.queries)):g} ms{_repeated(metrics)}"
+        )
+    return f"modeled DB time {metrics.db_ms:g} ms at {scale} (budget {budget:g} ms)"
+
+
+CHECKS = [
+    Check("correct", "the dashboard equals the reference, 404 included, on public and hidden data", correct),
+    Check("query_budget", "at most budget.max_queries queries for one dashboard", query_budget),
+    Check("constant_queries", "the same number of queries at a small and a large scale", constant_queries),
+    Check("db_time", "modeled DB time within budget at the largest scale", db_time),
+]

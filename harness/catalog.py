@@ -1,0 +1,90 @@
+"""The exercise catalog: which exercises exist, their metadata, and where submissions live."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+KATA_ROOT = Path(os.environ.get("KATA_HOME", Path(__file__).resolve().parent.parent))
+CATALOG_DIR = KATA_ROOT / "exercises"
+SOLUTIONS_DIR = KATA_ROOT / "solutions"
+
+
+class KataError(Exception):
+    """A problem the user can fix, stated in one sentence."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    number: str  # "01"
+    slug: str  # "dashboard_n_plus_one"
+    meta: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return f"{self.number}_{self.slug}"
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title", self.slug))
+
+    @property
+    def folder(self) -> Path:
+        """The exercise's folder in the kata itself (README, hints, starter)."""
+        return CATALOG_DIR / self.name
+
+    def budget(self, key: str) -> Any:
+        try:
+            return self.meta["budget"][key]
+        except KeyError:
+            raise KataError(f"{self.name}/exercise.toml has no budget.{key}") from None
+
+    def app_file(self, target: Path) -> Path:
+        """The submission's app.py for this exercise under ``target``."""
+        return resolve_target(target) / self.name / "app.py"
+
+
+def _load_meta(folder: Path) -> dict[str, Any]:
+    path = folder / "exercise.toml"
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise KataError(f"{path} is missing") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise KataError(f"{path} is not valid TOML: {exc}") from None
+
+
+@cache
+def exercises() -> tuple[Exercise, ...]:
+    found = []
+    for folder in sorted(CATALOG_DIR.iterdir()) if CATALOG_DIR.is_dir() else []:
+        number, _, slug = folder.name.partition("_")
+        if folder.is_dir() and number.isdigit() and slug:
+            found.append(Exercise(number, slug, _load_meta(folder)))
+    return tuple(found)
+
+
+def find(key: str) -> Exercise:
+    """Accepts ``01``, ``1``, ``dashboard_n_plus_one``, ``dashboard-n-plus-one`` or ``01_dashboard_n_plus_one``."""
+    wanted = key.strip().replace("-", "_").lower()
+    for exercise in exercises():
+        if wanted.isdigit() and int(wanted) == int(exercise.number):
+            return exercise
+        if wanted in (exercise.slug, exercise.name):
+            return exercise
+    names = ", ".join(e.number for e in exercises())
+    raise KataError(f"there is no exercise {key!r}; the exercises are {names} (see `kata list`)")
+
+
+def resolve_target(target: Path | str) -> Path:
+    """A submission tree given by path, or by the names ``exercises``/``solutions``."""
+    path = Path(target)
+    if not path.exists() and not path.is_absolute() and (KATA_ROOT / path).is_dir():
+        path = KATA_ROOT / path
+    if not path.is_dir():
+        raise KataError(f"the path {str(target)!r} is not a directory")
+    return path.resolve()

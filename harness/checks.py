@@ -1,0 +1,240 @@
+"""Grading building blocks: checks, reports, and the comparison with the reference.
+
+An exercise's checks live in ``grading/exNN_slug.py`` as a list of ``Check``.
+Each check is an async function that returns a message when it passes and
+raises ``CheckFailed`` (with a teaching message) when it does not. ``grade``
+runs them all on the virtual clock and never lets a broken submission crash
+the run: a failure to import fails every check with the same sentence.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import clock, loader
+from harness.catalog import Exercise, KataError
+from harness.measure import RequestMetrics
+from harness.seed import PUBLIC_SEED
+from harness.world import Client, Exchange, RequestHung, World
+
+DEFAULT_HIDDEN_SEED = 2026
+
+
+def hidden_seed_from_env() -> int:
+    raw = os.environ.get("KATA_HIDDEN_SEED")
+    if not raw:
+        return DEFAULT_HIDDEN_SEED
+    try:
+        return int(raw)
+    except ValueError:
+        raise KataError(f"KATA_HIDDEN_SEED must be a whole number, got {raw!r}") from None
+
+
+class CheckFailed(Exception):
+    """A check did not pass; the message says what was measured and where to look."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    run: Callable[[Grading], Awaitable[str]]
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    message: str
+
+
+@dataclass
+class Report:
+    exercise: str
+    passed: bool
+    checks: list[CheckResult]
+    metrics: dict[str, Any]
+    error: str | None = None
+
+    def result(self, name: str) -> CheckResult:
+        for check in self.checks:
+            if check.name == name:
+                return check
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["error"] is None:
+            del data["error"]
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+@dataclass
+class Grading:
+    """What a check gets: the exercise, the submission, and ways to run it."""
+
+    exercise: Exercise
+    app_file: Path
+    hidden_seed: int = DEFAULT_HIDDEN_SEED
+    _memo: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> tuple[int, int]:
+        return (PUBLIC_SEED, self.hidden_seed)
+
+    def budget(self, key: str) -> Any:
+        return self.exercise.budget(key)
+
+    @asynccontextmanager
+    async def serve(
+        self, scale: str | None = None, seed: int = PUBLIC_SEED, world: World | None = None
+    ) -> AsyncIterator[Client]:
+        """A fresh world (unless given) and a fresh import of the submission's app."""
+        world = world or World(scale=scale or profile_scale(self.exercise), seed=seed)
+        async with world:
+            app = loader.load_app(self.app_file)
+            async with world.serve(app) as client:
+                yield client
+
+    async def once(self, key: Any, compute: Callable[[], Awaitable[Any]]) -> Any:
+        """Compute a measurement once per grading run (checks share them)."""
+        if key not in self._memo:
+            self._memo[key] = await compute()
+        return self._memo[key]
+
+    async def profile(self, scale: str | None = None) -> RequestMetrics:
+        """The exercise's profile request, measured once per scale."""
+        scale = scale or profile_scale(self.exercise)
+
+        async def measure() -> RequestMetrics:
+            method, path, headers = profile_request(self.exercise)
+            async with self.serve(scale) as client:
+                return (await client.request(method, path, headers=headers)).metrics
+
+        return await self.once(("profile", scale), measure)
+
+
+def profile_request(exercise: Exercise) -> tuple[str, str, dict[str, str]]:
+    spec = exercise.meta.get("profile", {})
+    return spec.get("method", "GET"), spec["path"], dict(spec.get("headers", {}))
+
+
+def profile_scale(exercise: Exercise) -> str:
+    return exercise.meta.get("profile", {}).get("scale", "10x8")
+
+
+# --- comparing with the reference -------------------------------------------
+
+
+def first_difference(expected: Any, actual: Any, path: str = "") -> str | None:
+    """Where two JSON values first differ, e.g. ``projects[3].tasks[0].assignee``."""
+    if type(expected) is not type(actual) and not (
+        isinstance(expected, int | float) and isinstance(actual, int | float) and not isinstance(actual, bool)
+    ):
+        return f"{path or 'the body'}: expected {_show(expected)}, got {_show(actual)}"
+    if isinstance(expected, dict):
+        for key in expected:
+            if key not in actual:
+                return f"{path or 'the body'}: key {key!r} is missing"
+            found = first_difference(expected[key], actual[key], f"{path}.{key}" if path else key)
+            if found:
+                return found
+        extra = [k for k in actual if k not in expected]
+        if extra:
+            return f"{path or 'the body'}: unexpected key {extra[0]!r}"
+        return None
+    if isinstance(expected, list):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=False)):
+            found = first_difference(e, a, f"{path}[{i}]")
+            if found:
+                return found
+        if len(expected) != len(actual):
+            return f"{path or 'the body'}: expected {len(expected)} items, got {len(actual)}"
+        return None
+    if expected != actual:
+        return f"{path or 'the body'}: expected {_show(expected)}, got {_show(actual)}"
+    return None
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def explain_status(exchange: Exchange) -> str:
+    """' — the app raised KeyError: 'x' (at app.py:41)' when a 500 came from an exception."""
+    if exchange.metrics.error:
+        return f"; the app raised {exchange.metrics.error}"
+    return ""
+
+
+def assert_same_response(exchange: Exchange, expected_status: int, expected_body: Any, what: str) -> None:
+    status = exchange.response.status_code
+    if status != expected_status:
+        raise CheckFailed(f"{what} returned HTTP {status}, expected {expected_status}{explain_status(exchange)}")
+    try:
+        body = exchange.response.json()
+    except ValueError:
+        raise CheckFailed(f"{what} did not return JSON (got {exchange.response.text[:60]!r})") from None
+    if expected_status >= 400:
+        return  # the error body's wording is the app's own
+    difference = first_difference(expected_body, body)
+    if difference:
+        raise CheckFailed(f"{what} differs from the reference at {difference}")
+
+
+# --- running a grading ------------------------------------------------------
+
+
+def spec_module(exercise: Exercise) -> Any:
+    return importlib.import_module(f"grading.ex{exercise.name}")
+
+
+def checks_of(exercise: Exercise) -> list[Check]:
+    return list(spec_module(exercise).CHECKS)
+
+
+async def _run_checks(grading: Grading, checks: list[Check]) -> tuple[list[CheckResult], dict[str, Any]]:
+    results = []
+    for check in checks:
+        try:
+            message = await check.run(grading)
+            results.append(CheckResult(check.name, True, message))
+        except CheckFailed as failed:
+            results.append(CheckResult(check.name, False, str(failed)))
+        except loader.SubmissionError:
+            raise
+        except RequestHung as hung:
+            results.append(CheckResult(check.name, False, f"{hung}: look for a call without a timeout"))
+        except Exception as exc:  # a submission can break a check in any way
+            results.append(CheckResult(check.name, False, f"the check could not run: {type(exc).__name__}: {exc}"))
+    try:
+        metrics = (await grading.profile()).summary()
+    except Exception:
+        metrics = {}
+    return results, metrics
+
+
+def grade(exercise: Exercise, target: Path, hidden_seed: int | None = None) -> Report:
+    """Grade one exercise of a submission tree; never raises for a broken submission."""
+    checks = checks_of(exercise)
+    grading = Grading(
+        exercise, exercise.app_file(target), hidden_seed if hidden_seed is not None else hidden_seed_from_env()
+    )
+    try:
+        loader.load_app(grading.app_file)  # fail fast, with one clear sentence
+        results, metrics = clock.run(_run_checks(grading, checks))
+    except loader.SubmissionError as error:
+        failed = [CheckResult(c.name, False, str(error)) for c in checks]
+        return Report(exercise.name, False, failed, {}, error=str(error))
+    return Report(exercise.name, all(r.passed for r in results), results, metrics)

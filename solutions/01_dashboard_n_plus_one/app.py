@@ -1,0 +1,65 @@
+"""Organization dashboard, fixed: eager loading keeps the query count constant.
+
+Section A loads projects, their tasks and the tasks' assignees with
+``selectinload``: one query per level (4 in all, at any scale) instead of one
+per project and one per task. Section B is unchanged: exercise 02 is about it.
+"""
+
+import httpx
+from fastapi import Depends, FastAPI, HTTPException
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from harness.db import get_db
+from harness.models import Organization, Project, Task
+
+app = FastAPI(title="Dashboard")
+
+
+@app.get("/organizations/{org_id}/dashboard")
+async def get_org_dashboard(org_id: int, db: AsyncSession = Depends(get_db)):
+    # --- Section A: load org data, eagerly ---
+    org = await db.get(Organization, org_id)
+    if not org:
+        raise HTTPException(status_code=404, detail="Org not found")
+
+    stmt = (
+        select(Project)
+        .where(Project.org_id == org_id)
+        .order_by(Project.id)
+        .options(selectinload(Project.tasks).selectinload(Task.assignee))
+    )
+    projects = (await db.execute(stmt)).scalars().all()
+
+    project_data = [
+        {
+            "project_name": project.name,
+            "task_count": len(project.tasks),
+            "tasks": [
+                {
+                    "id": task.id,
+                    "title": task.title,
+                    "status": task.status,
+                    "assignee": task.assignee.name if task.assignee else None,
+                }
+                for task in project.tasks
+            ],
+        }
+        for project in projects
+    ]
+
+    # --- Section B: external enrichment ---
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        analytics_resp = await client.get(f"https://analytics.example.com/api/org/{org_id}/summary")
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        weather_resp = await client.get("https://api.weather.example.com/current", params={"city": org.city})
+
+    # --- Section C: build the response ---
+    return {
+        "organization": org.name,
+        "member_count": org.member_count,
+        "projects": project_data,
+        "analytics": analytics_resp.json(),
+        "weather": weather_resp.json(),
+    }
