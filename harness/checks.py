@@ -21,7 +21,7 @@ from typing import Any
 from harness import clock, loader
 from harness.catalog import Exercise, KataError
 from harness.measure import RequestMetrics
-from harness.seed import PUBLIC_SEED
+from harness.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world import Client, Exchange, RequestHung, World
 
 DEFAULT_HIDDEN_SEED = 2026
@@ -191,6 +191,24 @@ def assert_same_response(exchange: Exchange, expected_status: int, expected_body
     difference = first_difference(expected_body, body)
     if difference:
         raise CheckFailed(f"{what} differs from the reference at {difference}")
+
+
+async def compare_with_reference(
+    g: Grading,
+    scale: str,
+    paths: list[str],
+    reference: Callable[[Dataset, str], tuple[int, Any]],
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Every path answers as the reference does, on public and on hidden data."""
+    for seed in g.seeds:
+        data = dataset(scale, seed)
+        async with g.serve(scale, seed) as client:
+            for path in paths:
+                status, body = reference(data, path)
+                exchange = await client.get(path, headers=headers)
+                kind = "public" if seed == PUBLIC_SEED else "hidden"
+                assert_same_response(exchange, status, body, f"GET {path} ({kind} data)")
 
 
 # --- running a grading ------------------------------------------------------

@@ -1,0 +1,83 @@
+"""02 sequential-calls: concurrent calls on one shared client, same answer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from harness.checks import Check, CheckFailed, Grading, compare_with_reference
+from harness.seed import Dataset
+from harness.services import analytics_summary, billing_subscription, current_weather
+
+ORG_IDS = (1, 2, 3, 4)
+MISSING_ORG = 999
+SCALE = "10x8"
+
+
+def reference(data: Dataset, path: str) -> tuple[int, Any]:
+    org_id = int(path.split("/")[2])
+    org = data.organizations.get(org_id)
+    if org is None:
+        return 404, None
+    return 200, {
+        "organization": org["name"],
+        "city": org["city"],
+        "analytics": analytics_summary(data.seed, org_id),
+        "weather": current_weather(data.seed, org["city"]),
+        "subscription": billing_subscription(data.seed, org_id),
+    }
+
+
+async def correct(g: Grading) -> str:
+    paths = [f"/organizations/{org_id}/overview" for org_id in (*ORG_IDS, MISSING_ORG)]
+    await compare_with_reference(g, SCALE, paths, reference)
+    return f"overviews of {len(ORG_IDS)} organizations and a 404 match the reference on public and hidden data"
+
+
+async def every_call_made(g: Grading) -> str:
+    metrics = await g.profile()
+    made = Counter(call.service for call in metrics.calls)
+    for service in g.budget("services"):
+        if made[service] != 1:
+            raise CheckFailed(
+                f"the {service} service was called {made[service]} times per request, expected exactly once: "
+                "make every call the page needs, once"
+            )
+    return "each of " + ", ".join(g.budget("services")) + " called exactly once"
+
+
+async def external_time(g: Grading) -> str:
+    budget = g.budget("max_external_ms")
+    metrics = await g.profile()
+    if metrics.external_ms > budget:
+        timeline = ", ".join(
+            f"{c.service} {round((c.start - metrics.start) * 1000):g}-{round((c.end - metrics.start) * 1000):g} ms"
+            for c in metrics.calls
+        )
+        raise CheckFailed(
+            f"modeled external time {metrics.external_ms:g} ms (budget {budget:g} ms, the slowest call plus "
+            f"slack); the calls ran {timeline}: they wait for each other, run them concurrently"
+        )
+    return f"modeled external time {metrics.external_ms:g} ms (budget {budget:g} ms)"
+
+
+async def shared_client(g: Grading) -> str:
+    budget, count = g.budget("max_clients_created"), g.budget("requests")
+    created = 0
+    async with g.serve(SCALE) as client:
+        for _ in range(count):
+            created += (await client.get("/organizations/1/overview")).metrics.clients_created
+    if created > budget:
+        raise CheckFailed(
+            f"{created} httpx.AsyncClient objects created while serving {count} requests (budget {budget}): "
+            "create one client for the app (lifespan or module level) and reuse it"
+        )
+    return f"{created} httpx.AsyncClient created while serving {count} requests (budget {budget})"
+
+
+CHECKS = [
+    Check("correct", "the overview equals the reference, 404 included, on public and hidden data", correct),
+    Check("every_call_made", "each partner API is still called once per request", every_call_made),
+    Check("external_time", "modeled external time within the slowest call plus slack", external_time),
+    Check("shared_client", "one shared httpx client, not one per call", shared_client),
+]
