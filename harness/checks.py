@@ -43,9 +43,18 @@ class CheckFailed(Exception):
 
 @dataclass(frozen=True)
 class Check:
+    """One graded property.
+
+    A performance check fails on the pristine starter and passes once it is
+    fixed. A guard (correctness, calls still made, no compression where it is
+    not accepted...) passes on the starter too: it catches the wrong fixes, and
+    the project's tests show a bad submission that fails it.
+    """
+
     name: str
     description: str
     run: Callable[[Grading], Awaitable[str]]
+    guard: bool = False
 
 
 @dataclass

@@ -2,11 +2,15 @@
 
 Section A loads projects, their tasks and the tasks' assignees with
 ``selectinload``: one query per level (4 in all, at any scale) instead of one
-per project and one per task. Section B is unchanged: exercise 02 is about it.
+per project and one per task. Section B, as in the lecture's "after", runs the
+two external calls concurrently on one shared client (exercise 02 is about it).
 """
 
+import asyncio
+from contextlib import asynccontextmanager
+
 import httpx
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -14,11 +18,27 @@ from sqlalchemy.orm import selectinload
 from harness.db import get_db
 from harness.models import Organization, Project, Task
 
-app = FastAPI(title="Dashboard")
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        app.state.http = client
+        yield
+
+
+app = FastAPI(title="Dashboard", lifespan=lifespan)
+
+
+def get_http(request: Request) -> httpx.AsyncClient:
+    return request.app.state.http
 
 
 @app.get("/organizations/{org_id}/dashboard")
-async def get_org_dashboard(org_id: int, db: AsyncSession = Depends(get_db)):
+async def get_org_dashboard(
+    org_id: int,
+    db: AsyncSession = Depends(get_db),
+    http: httpx.AsyncClient = Depends(get_http),
+):
     # --- Section A: load org data, eagerly ---
     org = await db.get(Organization, org_id)
     if not org:
@@ -49,11 +69,11 @@ async def get_org_dashboard(org_id: int, db: AsyncSession = Depends(get_db)):
         for project in projects
     ]
 
-    # --- Section B: external enrichment ---
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        analytics_resp = await client.get(f"https://analytics.example.com/api/org/{org_id}/summary")
-    async with httpx.AsyncClient(timeout=5.0) as client:
-        weather_resp = await client.get("https://api.weather.example.com/current", params={"city": org.city})
+    # --- Section B: external enrichment, concurrently ---
+    analytics_resp, weather_resp = await asyncio.gather(
+        http.get(f"https://analytics.example.com/api/org/{org_id}/summary"),
+        http.get("https://api.weather.example.com/current", params={"city": org.city}),
+    )
 
     # --- Section C: build the response ---
     return {

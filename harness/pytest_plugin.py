@@ -1,0 +1,48 @@
+"""pytest plugin: `--kata-target` and `--kata-seed` for the grading suite.
+
+Registered through the ``pytest11`` entry point, so plain ``pytest grading/``
+works from anywhere the kata is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness import catalog, checks
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kata", "FastAPI Performance Kata")
+    group.addoption(
+        "--kata-target", default="exercises", metavar="DIR",
+        help="submission tree to grade, holding NN_slug/app.py (default: exercises; or solutions, or any path)",
+    )
+    group.addoption(
+        "--kata-seed", type=int, default=None, metavar="N",
+        help="seed of the hidden dataset for correctness checks (default: KATA_HIDDEN_SEED or the built-in one)",
+    )
+
+
+@pytest.fixture(scope="session")
+def kata_target(request: pytest.FixtureRequest) -> Path:
+    try:
+        return catalog.resolve_target(request.config.getoption("kata_target"))
+    except catalog.KataError as error:
+        raise pytest.UsageError(f"--kata-target: {error}") from None
+
+
+@pytest.fixture(scope="session")
+def kata_report(request: pytest.FixtureRequest, kata_target: Path) -> Callable[[str], checks.Report]:
+    """Grade an exercise once per session; every check's test reads the same report."""
+    reports: dict[str, checks.Report] = {}
+    seed = request.config.getoption("kata_seed")
+
+    def report(name: str) -> checks.Report:
+        if name not in reports:
+            reports[name] = checks.grade(catalog.find(name), kata_target, hidden_seed=seed)
+        return reports[name]
+
+    return report

@@ -1,0 +1,48 @@
+"""04 whose application object is called api, not app: must fail clearly."""
+
+from fastapi import Depends, FastAPI, HTTPException
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from harness.db import get_db
+from harness.models import Organization, Project, Task, User
+
+api = FastAPI(title="Task export")
+
+
+@api.get("/organizations/{org_id}")
+async def get_organization(org_id: int, db: AsyncSession = Depends(get_db)):
+    org = await db.get(Organization, org_id)
+    if not org:
+        raise HTTPException(status_code=404, detail="Org not found")
+    return {"id": org.id, "name": org.name, "city": org.city, "member_count": org.member_count}
+
+
+@api.get("/organizations/{org_id}/tasks/export")
+async def export_tasks(org_id: int, db: AsyncSession = Depends(get_db)):
+    org = await db.get(Organization, org_id)
+    if not org:
+        raise HTTPException(status_code=404, detail="Org not found")
+
+    assignee = aliased(User)
+    stmt = (
+        select(Task, Project.name, assignee.name)
+        .join(Project, Task.project_id == Project.id)
+        .outerjoin(assignee, Task.assignee_id == assignee.id)
+        .where(Project.org_id == org_id)
+        .order_by(Task.id)
+    )
+    rows = (await db.execute(stmt)).all()
+    return [
+        {
+            "id": task.id,
+            "project": project_name,
+            "title": task.title,
+            "status": task.status,
+            "assignee": assignee_name,
+            "due_date": task.due_date.isoformat(),
+            "description": task.description,
+        }
+        for task, project_name, assignee_name in rows
+    ]

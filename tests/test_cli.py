@@ -1,0 +1,95 @@
+"""The `kata` command as students and autograders call it."""
+
+import json
+import subprocess
+
+import pytest
+from conftest import ROOT, SUBMISSIONS, kata
+
+
+def run(*args, env_state=None):
+    proc = subprocess.run(kata(*args), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+METRIC_KEYS = {"queries", "db_ms", "external_ms", "transfer_ms", "total_ms", "response_bytes"}
+
+
+def test_check_json_on_the_starter_fails_with_the_documented_shape():
+    code, out, _ = run("check", "01", "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert set(report) == {"exercise", "passed", "checks", "metrics"}
+    assert report["exercise"] == "01_dashboard_n_plus_one" and report["passed"] is False
+    assert all(set(c) == {"name", "passed", "message"} for c in report["checks"])
+    assert set(report["metrics"]) == METRIC_KEYS
+    budget = next(c for c in report["checks"] if c["name"] == "query_budget")
+    assert budget["message"] == "92 queries (budget 4); repeated 80x: SELECT users WHERE users.id = ? from app.py:39"
+
+
+@pytest.mark.parametrize("number", ["1", "02", "compression"])
+def test_check_passes_on_the_solutions(number):
+    code, out, _ = run("check", number, "--path", "solutions")
+    assert code == 0, out
+    assert "All checks pass" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("check", "99"), "there is no exercise '99'"),
+        (("check", "01", "--path", "/no/such/dir"), "is not a directory"),
+        (("check", "01", "--path", str(SUBMISSIONS / "import_error")), "no 01_dashboard_n_plus_one/app.py"),
+        (("check", "02", "--path", str(SUBMISSIONS / "import_error")), "No module named 'fast_httpx_turbo'"),
+        (("profile", "01", "--path", str(SUBMISSIONS / "syntax_error")), "syntax error"),
+        (("profile", "01", "--scale", "3x3"), "unknown scale"),
+        (("hint", "nope"), "there is no exercise"),
+    ],
+)
+def test_user_errors_are_one_sentence_and_exit_2(args, words):
+    code, out, err = run(*args)
+    assert code == 2
+    assert words in err
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("scale", "queries", "db_ms"), [("5x4", 27, 135.0), ("10x8", 92, 460.0), ("20x10", 222, 1110.0),
+                                    ("50x20", 1052, 5260.0)]
+)
+def test_profile_reproduces_the_lecture_scaling_table(scale, queries, db_ms):
+    code, out, _ = run("profile", "01", "--scale", scale, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert METRIC_KEYS | {"scale", "fingerprints"} <= set(data)
+    assert (data["scale"], data["queries"], data["db_ms"], data["external_ms"]) == (scale, queries, db_ms, 600.0)
+    assert data["fingerprints"][0] == {
+        "sql": "SELECT users WHERE users.id = ?", "count": queries - 2 - int(scale.split("x")[0]),
+        "call_site": "app.py:39",
+    }
+    code, out, _ = run("profile", "01", "--scale", scale, "--json", "--path", "solutions")
+    fixed = json.loads(out)
+    assert fixed["queries"] <= 4 and fixed["external_ms"] <= 330
+
+
+def test_profile_draws_the_staircase():
+    code, out, _ = run("profile", "01", "--scale", "5x4")
+    assert code == 0
+    bars = [line for line in out.splitlines() if line.startswith("SELECT users WHERE users.id")]
+    starts = [len(line) - len(line.split("█", 1)[1]) for line in bars]
+    assert len(bars) == 20 and starts == sorted(starts) and starts[0] < starts[-1]
+
+
+def test_hints_come_one_at_a_time_and_stop_at_the_last(tmp_path):
+    texts = [run("hint", "01")[1] for _ in range(5)]
+    assert "hint 1 of" in texts[0] and "hint 2 of" in texts[1]
+    total = int(texts[0].split("hint 1 of ")[1].split()[0])
+    assert f"hint {total} of {total}" in texts[-1] and "last hint" in texts[-1]
+
+
+def test_list_shows_the_state_of_the_last_check():
+    assert "not checked" in run("list")[1]
+    run("check", "02", "--path", "solutions")
+    out = run("list", "--path", "solutions")[1]
+    row = next(line for line in out.splitlines() if "sequential_calls" in line)
+    assert "passed" in row

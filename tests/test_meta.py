@@ -1,0 +1,134 @@
+"""The kata's honesty, proven: starters fail, solutions pass, bad fixes fail.
+
+The first test goes through the autograder's entry point (`pytest grading/`
+in a subprocess), the rest call the grader directly.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+
+import pytest
+from conftest import ROOT, SUBMISSIONS
+
+from harness import catalog, checks, profiling
+from harness.seed import PUBLIC_SEED, dataset
+
+EXERCISES = catalog.exercises()
+
+
+def run_grading_suite(target: str, tmp_path) -> tuple[int, dict[str, dict[str, bool]]]:
+    """`pytest grading --kata-target TARGET`: exit code and {exercise: {check: passed}}."""
+    junit = tmp_path / f"{target}.xml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "grading", "--kata-target", target, "-q", "-p", "no:cacheprovider",
+         f"--junitxml={junit}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    outcomes: dict[str, dict[str, bool]] = defaultdict(dict)
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        exercise, check = case.get("name").split("[", 1)[1].rstrip("]").split("::")
+        outcomes[exercise][check] = case.find("failure") is None and case.find("error") is None
+    return proc.returncode, outcomes
+
+
+def test_starters_fail_and_solutions_pass_through_the_autograder_entry_point(tmp_path):
+    code, starters = run_grading_suite("exercises", tmp_path)
+    assert code == 1
+    code, solutions = run_grading_suite("solutions", tmp_path)
+    assert code == 0
+    for exercise in EXERCISES:
+        for check in checks.checks_of(exercise):
+            assert solutions[exercise.name][check.name], f"{exercise.name} solution fails {check.name}"
+            if check.guard:
+                assert starters[exercise.name][check.name], f"{exercise.name} starter fails guard {check.name}"
+            else:
+                assert not starters[exercise.name][check.name], f"{exercise.name} starter passes {check.name}"
+
+
+# Bad (and one good) submissions: case -> (exercise, checks that must fail; empty: must pass all).
+CORPUS = {
+    "joinedload": ("01", set()),
+    "raises": ("01", {"correct"}),
+    "syntax_error": ("01", "all"),
+    "dropped_call": ("02", {"correct", "every_call_made"}),
+    "import_error": ("02", "all"),
+    "hangs": ("02", "all"),
+    "no_app": ("04", "all"),
+    "trimmed_export": ("04", {"correct"}),
+    "gzip_always": ("04", {"identity_when_not_accepted"}),
+    "gzip_too_eager": ("04", {"small_not_compressed"}),
+}
+EXPECTED_WORDS = {
+    "raises": "AttributeError",
+    "syntax_error": "syntax error",
+    "import_error": "No module named 'fast_httpx_turbo'",
+    "hangs": "did not finish",
+    "no_app": "defines no `app`",
+    "dropped_call": "billing",
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORPUS))
+def test_submission_corpus(case):
+    number, must_fail = CORPUS[case]
+    exercise = catalog.find(number)
+    report = checks.grade(exercise, SUBMISSIONS / case)
+    failed = {r.name for r in report.checks if not r.passed}
+    if must_fail == "all":
+        assert failed == {c.name for c in checks.checks_of(exercise)}
+    else:
+        assert must_fail <= failed, report.to_json()
+    assert report.passed == (must_fail == set())
+    if case in EXPECTED_WORDS:
+        assert any(EXPECTED_WORDS[case] in r.message for r in report.checks if not r.passed), report.to_json()
+
+
+def test_every_guard_is_failed_by_some_bad_submission():
+    caught = {(catalog.find(n).name, name) for n, fails in CORPUS.values() if fails != "all" for name in fails}
+    caught.add(("01_dashboard_n_plus_one", "correct"))  # the hard-coded dashboard below
+    for exercise in EXERCISES:
+        for check in checks.checks_of(exercise):
+            if check.guard:
+                assert (exercise.name, check.name) in caught, f"no bad submission fails {exercise.name} {check.name}"
+
+
+def test_a_dashboard_hard_coded_from_the_public_data_fails(tmp_path):
+    """Zero queries and zero calls, perfect on the public seed: wrong on hidden data."""
+    from grading.ex01_dashboard_n_plus_one import reference
+
+    public = dataset("10x8", PUBLIC_SEED)
+    answers = {org_id: reference(public, f"/organizations/{org_id}/dashboard")[1] for org_id in (1, 2, 3, 4)}
+    folder = tmp_path / "01_dashboard_n_plus_one"
+    folder.mkdir()
+    (folder / "app.py").write_text(textwrap.dedent(f"""
+        import json
+        from fastapi import FastAPI, HTTPException
+
+        app = FastAPI()
+        ANSWERS = json.loads({json.dumps(json.dumps(answers))})
+
+        @app.get("/organizations/{{org_id}}/dashboard")
+        async def dashboard(org_id: int):
+            if str(org_id) not in ANSWERS:
+                raise HTTPException(404)
+            return ANSWERS[str(org_id)]
+    """))
+    report = checks.grade(catalog.find("01"), tmp_path)
+    assert not report.passed
+    correct = report.result("correct")
+    assert not correct.passed and "hidden data" in correct.message
+    assert report.result("query_budget").passed  # fast, and still wrong
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_recorded_baselines_match_the_pristine_starters(exercise):
+    baseline = exercise.meta.get("baseline")
+    assert baseline, f"{exercise.name}/exercise.toml records no [baseline]"
+    for scale, recorded in baseline.items():
+        measured = profiling.profile(exercise, exercise.app_file(catalog.CATALOG_DIR), scale).to_dict()
+        drift = {k: (v, measured[k]) for k, v in recorded.items() if measured[k] != v}
+        assert not drift, f"{exercise.name} at {scale}: recorded vs measured {drift}"
