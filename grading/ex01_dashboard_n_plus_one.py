@@ -28,7 +28,12 @@ def reference(data: Dataset, path: str) -> tuple[int, Any]:
                 "project_name": project["name"],
                 "task_count": len(tasks),
                 "tasks": [
-                    {"id": t["id"], "title": t["title"], "status": t["status"], "assignee": data.assignee_name(t)}
+                    {
+                        "id": t["id"],
+                        "title": t["title"],
+                        "status": t["status"],
+                        "assignee": data.assignee_name(t),
+                    }
                     for t in tasks
                 ],
             }
@@ -88,7 +93,12 @@ async def db_time(g: Grading) -> str:
 
 
 CHECKS = [
-    Check("correct", "the dashboard equals the reference, 404 included, on public and hidden data", correct, guard=True),
+    Check(
+        "correct",
+        "the dashboard equals the reference, 404 included, on public and hidden data",
+        correct,
+        guard=True,
+    ),
     Check("query_budget", "at most budget.max_queries queries for one dashboard", query_budget),
     Check("constant_queries", "the same number of queries at a small and a large scale", constant_queries),
     Check("db_time", "modeled DB time within budget at the largest scale", db_time),

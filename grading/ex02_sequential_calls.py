@@ -76,7 +76,12 @@ async def shared_client(g: Grading) -> str:
 
 
 CHECKS = [
-    Check("correct", "the overview equals the reference, 404 included, on public and hidden data", correct, guard=True),
+    Check(
+        "correct",
+        "the overview equals the reference, 404 included, on public and hidden data",
+        correct,
+        guard=True,
+    ),
     Check("every_call_made", "each partner API is still called once per request", every_call_made, guard=True),
     Check("external_time", "modeled external time within the slowest call plus slack", external_time),
     Check("shared_client", "one shared httpx client, not one per call", shared_client),

@@ -21,7 +21,12 @@ def reference(data: Dataset, path: str) -> tuple[int, Any]:
     if org is None:
         return 404, None
     if len(parts) == 2:
-        return 200, {"id": org["id"], "name": org["name"], "city": org["city"], "member_count": org["member_count"]}
+        return 200, {
+            "id": org["id"],
+            "name": org["name"],
+            "city": org["city"],
+            "member_count": org["member_count"],
+        }
     projects = {p["id"]: p["name"] for p in data.projects_of(org["id"])}
     return 200, [
         {
@@ -40,9 +45,7 @@ def reference(data: Dataset, path: str) -> tuple[int, Any]:
 
 async def correct(g: Grading) -> str:
     paths = [
-        f"/organizations/{org_id}{suffix}"
-        for org_id in (*ORG_IDS, MISSING_ORG)
-        for suffix in ("", "/tasks/export")
+        f"/organizations/{org_id}{suffix}" for org_id in (*ORG_IDS, MISSING_ORG) for suffix in ("", "/tasks/export")
     ]
     for headers in (GZIP, IDENTITY):
         await compare_with_reference(g, CORRECTNESS_SCALE, paths, reference, headers=headers)
@@ -102,10 +105,22 @@ async def small_not_compressed(g: Grading) -> str:
 
 
 CHECKS = [
-    Check("correct", "decoded bodies equal the reference, with and without gzip, on public and hidden data", correct, guard=True),
-    Check("gzip_when_accepted", "with gzip accepted, at most the budgeted share of bytes and transfer time",
-          gzip_when_accepted),
-    Check("identity_when_not_accepted", "no compression when the client does not accept it",
-          identity_when_not_accepted, guard=True),
+    Check(
+        "correct",
+        "decoded bodies equal the reference, with and without gzip, on public and hidden data",
+        correct,
+        guard=True,
+    ),
+    Check(
+        "gzip_when_accepted",
+        "with gzip accepted, at most the budgeted share of bytes and transfer time",
+        gzip_when_accepted,
+    ),
+    Check(
+        "identity_when_not_accepted",
+        "no compression when the client does not accept it",
+        identity_when_not_accepted,
+        guard=True,
+    ),
     Check("small_not_compressed", "small responses are not compressed", small_not_compressed, guard=True),
 ]

@@ -1,8 +1,8 @@
 """The grading suite: one test per check of every exercise.
 
-    pytest grading/                           grade exercises/ (your work)
-    pytest grading/ --kata-target solutions   grade another tree
-    pytest grading/ -k 01                     one exercise
+pytest grading/                           grade exercises/ (your work)
+pytest grading/ --kata-target solutions   grade another tree
+pytest grading/ -k 01                     one exercise
 """
 
 import pytest

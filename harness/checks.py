@@ -256,7 +256,9 @@ def grade(exercise: Exercise, target: Path, hidden_seed: int | None = None) -> R
     """Grade one exercise of a submission tree; never raises for a broken submission."""
     checks = checks_of(exercise)
     grading = Grading(
-        exercise, exercise.app_file(target), hidden_seed if hidden_seed is not None else hidden_seed_from_env()
+        exercise,
+        exercise.app_file(target),
+        hidden_seed if hidden_seed is not None else hidden_seed_from_env(),
     )
     try:
         loader.load_app(grading.app_file)  # fail fast, with one clear sentence

@@ -54,8 +54,12 @@ def list_exercises(path: PathOption = Path("exercises")) -> None:
     try:
         for exercise in catalog.exercises():
             status = state.check_status(exercise, exercise.app_file(path).resolve())
-            table.add_row(exercise.number, f"{exercise.slug}\n[dim]{exercise.title}[/dim]",
-                          ", ".join(exercise.meta.get("lecture", [])), f"[{colors[status]}]{status}[/]")
+            table.add_row(
+                exercise.number,
+                f"{exercise.slug}\n[dim]{exercise.title}[/dim]",
+                ", ".join(exercise.meta.get("lecture", [])),
+                f"[{colors[status]}]{status}[/]",
+            )
     except KataError as error:
         raise _fail(str(error)) from None
     console.print(table)
@@ -101,8 +105,10 @@ def _print_report(report: checks.Report, app_file: Path) -> None:
     if report.passed:
         console.print("[green bold]All checks pass.[/green bold] Compare with solutions/ and its NOTES.md.")
     else:
-        console.print(f"[dim]Stuck? `kata hint {report.exercise[:2]}` · see where time goes: "
-                      f"`kata profile {report.exercise[:2]}`[/dim]")
+        console.print(
+            f"[dim]Stuck? `kata hint {report.exercise[:2]}` · see where time goes: "
+            f"`kata profile {report.exercise[:2]}`[/dim]"
+        )
 
 
 @app.command()
@@ -150,16 +156,21 @@ def profile(
 
 def _print_profile(out: Console, result) -> None:  # type: ignore[no-untyped-def]
     m = result.metrics
-    out.print(f"[bold]{result.exercise.name}[/bold]  {result.method} {result.path} → {result.status}  "
-              f"scale {result.scale}  [dim]{result.app_file}[/dim]")
+    out.print(
+        f"[bold]{result.exercise.name}[/bold]  {result.method} {result.path} → {result.status}  "
+        f"scale {result.scale}  [dim]{result.app_file}[/dim]"
+    )
     table = Table(title="Queries by fingerprint", title_justify="left")
     table.add_column("count", justify="right")
     table.add_column("query")
     table.add_column("call site")
     for group in m.fingerprints():
         style = "red" if group["count"] > 1 else ""
-        table.add_row(f"[{style}]{group['count']}[/]" if style else str(group["count"]), group["sql"],
-                      group["call_site"])
+        table.add_row(
+            f"[{style}]{group['count']}[/]" if style else str(group["count"]),
+            group["sql"],
+            group["call_site"],
+        )
     out.print(table)
     out.print(
         f"[bold]{len(m.queries)} queries[/bold] · db [cyan]{m.db_ms:,g} ms[/] · external "

@@ -120,8 +120,7 @@ def activate(database: Database | None) -> None:
 def active() -> Database:
     if _active is None:
         raise RuntimeError(
-            "no kata database is active: run the app with `kata serve`, `kata check` "
-            "or inside harness.world.World"
+            "no kata database is active: run the app with `kata serve`, `kata check` or inside harness.world.World"
         )
     return _active
 

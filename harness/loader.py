@@ -34,9 +34,7 @@ def load_app(app_file: Path) -> Any:
     try:
         code = compile(source, str(app_file), "exec")
     except SyntaxError as exc:
-        raise SubmissionError(
-            f"{app_file.name} line {exc.lineno} has a syntax error: {exc.msg}"
-        ) from None
+        raise SubmissionError(f"{app_file.name} line {exc.lineno} has a syntax error: {exc.msg}") from None
     name = f"kata_submission_{next(_counter)}"
     spec = importlib.util.spec_from_file_location(name, app_file)
     assert spec is not None

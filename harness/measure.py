@@ -21,7 +21,7 @@ from typing import Any
 
 import greenlet
 
-from harness.fingerprint import fingerprint, short
+from harness.fingerprint import short
 from harness.network import Network
 
 _current: ContextVar[RequestMetrics | None] = ContextVar("kata_request_metrics", default=None)

@@ -20,12 +20,8 @@ class Organization(Base):
     city: Mapped[str] = mapped_column(String(100))
     member_count: Mapped[int]
 
-    projects: Mapped[list[Project]] = relationship(
-        back_populates="organization", order_by="Project.id"
-    )
-    members: Mapped[list[User]] = relationship(
-        back_populates="organization", order_by="User.id"
-    )
+    projects: Mapped[list[Project]] = relationship(back_populates="organization", order_by="Project.id")
+    members: Mapped[list[User]] = relationship(back_populates="organization", order_by="User.id")
 
 
 class User(Base):

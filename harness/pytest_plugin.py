@@ -17,11 +17,16 @@ from harness import catalog, checks
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kata", "FastAPI Performance Kata")
     group.addoption(
-        "--kata-target", default="exercises", metavar="DIR",
+        "--kata-target",
+        default="exercises",
+        metavar="DIR",
         help="submission tree to grade, holding NN_slug/app.py (default: exercises; or solutions, or any path)",
     )
     group.addoption(
-        "--kata-seed", type=int, default=None, metavar="N",
+        "--kata-seed",
+        type=int,
+        default=None,
+        metavar="N",
         help="seed of the hidden dataset for correctness checks (default: KATA_HIDDEN_SEED or the built-in one)",
     )
 

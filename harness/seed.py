@@ -30,11 +30,25 @@ SCALES: dict[str, tuple[int, int]] = {
 }
 DEFAULT_SCALE = "10x8"
 
-_FIRST = "Ada Grace Alan Barbara Edsger Donald Margaret Dennis Frances Ken Radia Linus Guido Katherine Tim Hedy John Sophie Anita Niklaus".split()
-_LAST = "Lovelace Hopper Turing Liskov Dijkstra Knuth Hamilton Ritchie Allen Thompson Perlman Torvalds Rossum Johnson Berners-Lee Lamarr Backus Wilson Borg Wirth".split()
+_FIRST = """
+    Ada Grace Alan Barbara Edsger Donald Margaret Dennis
+    Frances Ken Radia Linus Guido Katherine Tim Hedy
+    John Sophie Anita Niklaus
+""".split()
+_LAST = """
+    Lovelace Hopper Turing Liskov Dijkstra Knuth Hamilton Ritchie
+    Allen Thompson Perlman Torvalds Rossum Johnson Berners-Lee Lamarr
+    Backus Wilson Borg Wirth
+""".split()
 _CITIES = "Lisbon Oslo Nairobi Montreal Osaka Valparaiso Tallinn Dakar Auckland Bergen Kraków Medellín".split()
-_ORG_WORDS = "Acme Globex Initech Umbrella Hooli Stark Wayne Tyrell Cyberdyne Soylent Wonka Aperture".split()
-_PROJECT_WORDS = "Apollo Borealis Cobalt Delta Ember Falcon Granite Helix Indigo Juniper Kestrel Lumen Meridian Nimbus Onyx Polaris".split()
+_ORG_WORDS = """
+    Acme Globex Initech Umbrella Hooli Stark Wayne Tyrell
+    Cyberdyne Soylent Wonka Aperture
+""".split()
+_PROJECT_WORDS = """
+    Apollo Borealis Cobalt Delta Ember Falcon Granite Helix
+    Indigo Juniper Kestrel Lumen Meridian Nimbus Onyx Polaris
+""".split()
 _VERBS = "Refactor Migrate Document Benchmark Review Deploy Profile Index Cache Audit Test Design".split()
 _NOUNS = "billing page login flow search API export job audit log settings form dashboard query report".split(" ")
 _WORDS = (

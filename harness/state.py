@@ -49,7 +49,9 @@ def file_digest(path: Path) -> str | None:
 def record_check(exercise: Exercise, app_file: Path, passed: bool) -> None:
     data = load()
     data.setdefault("checks", {})[exercise.name] = {
-        "app": str(app_file), "digest": file_digest(app_file), "passed": passed,
+        "app": str(app_file),
+        "digest": file_digest(app_file),
+        "passed": passed,
     }
     save(data)
 

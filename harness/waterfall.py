@@ -34,18 +34,36 @@ class Row:
 def rows_of(metrics: RequestMetrics) -> list[Row]:
     t0 = metrics.start
     rows = [
-        Row("fail" if q.error else "db", short(q.fingerprint), q.call_site, (q.start - t0) * 1000, (q.end - t0) * 1000)
+        Row(
+            "fail" if q.error else "db",
+            short(q.fingerprint),
+            q.call_site,
+            (q.start - t0) * 1000,
+            (q.end - t0) * 1000,
+        )
         for q in metrics.queries
     ]
     rows += [
-        Row("ext" if c.outcome == "200" else "fail", f"{c.service} ({c.outcome})", c.url, (c.start - t0) * 1000,
-            (c.end - t0) * 1000)
+        Row(
+            "ext" if c.outcome == "200" else "fail",
+            f"{c.service} ({c.outcome})",
+            c.url,
+            (c.start - t0) * 1000,
+            (c.end - t0) * 1000,
+        )
         for c in metrics.calls
     ]
     if metrics.transfer_start is not None and metrics.response_bytes:
         start = (metrics.transfer_start - t0) * 1000
-        rows.append(Row("net", f"transfer {metrics.response_bytes:,} bytes", "network", start,
-                        start + metrics.transfer_ms))
+        rows.append(
+            Row(
+                "net",
+                f"transfer {metrics.response_bytes:,} bytes",
+                "network",
+                start,
+                start + metrics.transfer_ms,
+            )
+        )
     rows.sort(key=lambda r: (r.start, r.end))
     return _bucket(rows)
 
@@ -94,8 +112,9 @@ def render(metrics: RequestMetrics, console_width: int = 100) -> Table:
     """The waterfall as a table whose bars fill what the console leaves free."""
     width = max(20, console_width - LABEL_WIDTH - 7 - 4)
     total = metrics.total_ms
-    table = Table(title=f"Waterfall: modeled time, 0 to {total:,.1f} ms", title_justify="left", box=None,
-                  pad_edge=False)
+    table = Table(
+        title=f"Waterfall: modeled time, 0 to {total:,.1f} ms", title_justify="left", box=None, pad_edge=False
+    )
     end_label = f"{total:,.0f} ms"
     table.add_column("what", no_wrap=True, width=LABEL_WIDTH, overflow="ellipsis")
     table.add_column("ms", justify="right", no_wrap=True, width=7)

@@ -1,9 +1,9 @@
 """A simulated world: seeded database + mocked services + network, and a client into an app.
 
-    async with World(scale="10x8") as world:
-        async with world.serve(app) as client:
-            exchange = await client.get("/organizations/1/dashboard")
-            exchange.metrics.summary()   # queries, db_ms, external_ms, ...
+async with World(scale="10x8") as world:
+    async with world.serve(app) as client:
+        exchange = await client.get("/organizations/1/dashboard")
+        exchange.metrics.summary()   # queries, db_ms, external_ms, ...
 """
 
 from __future__ import annotations
@@ -59,19 +59,20 @@ class Client:
             self._pending[request_id] = metrics
 
     async def request(
-        self, method: str, path: str, *, headers: dict[str, str] | None = None,
-        timeout: float = REQUEST_TIMEOUT_SECONDS, **kwargs: Any,
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        timeout: float = REQUEST_TIMEOUT_SECONDS,
+        **kwargs: Any,
     ) -> Exchange:
         request_id = str(next(self._ids))
         sent = {measure.REQUEST_ID_HEADER.decode(): request_id, **(headers or {})}
         try:
-            response = await asyncio.wait_for(
-                self._http.request(method, path, headers=sent, **kwargs), timeout
-            )
-        except asyncio.TimeoutError:
-            raise RequestHung(
-                f"{method} {path} did not finish within {timeout:g} s of modeled time"
-            ) from None
+            response = await asyncio.wait_for(self._http.request(method, path, headers=sent, **kwargs), timeout)
+        except TimeoutError:
+            raise RequestHung(f"{method} {path} did not finish within {timeout:g} s of modeled time") from None
         return Exchange(response, self._pending.pop(request_id))
 
     async def get(self, path: str, **kwargs: Any) -> Exchange:

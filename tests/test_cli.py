@@ -54,17 +54,23 @@ def test_user_errors_are_one_sentence_and_exit_2(args, words):
 
 
 @pytest.mark.parametrize(
-    ("scale", "queries", "db_ms"), [("5x4", 27, 135.0), ("10x8", 92, 460.0), ("20x10", 222, 1110.0),
-                                    ("50x20", 1052, 5260.0)]
+    ("scale", "queries", "db_ms"),
+    [("5x4", 27, 135.0), ("10x8", 92, 460.0), ("20x10", 222, 1110.0), ("50x20", 1052, 5260.0)],
 )
 def test_profile_reproduces_the_lecture_scaling_table(scale, queries, db_ms):
     code, out, _ = run("profile", "01", "--scale", scale, "--json")
     assert code == 0
     data = json.loads(out)
     assert METRIC_KEYS | {"scale", "fingerprints"} <= set(data)
-    assert (data["scale"], data["queries"], data["db_ms"], data["external_ms"]) == (scale, queries, db_ms, 600.0)
+    assert (data["scale"], data["queries"], data["db_ms"], data["external_ms"]) == (
+        scale,
+        queries,
+        db_ms,
+        600.0,
+    )
     assert data["fingerprints"][0] == {
-        "sql": "SELECT users WHERE users.id = ?", "count": queries - 2 - int(scale.split("x")[0]),
+        "sql": "SELECT users WHERE users.id = ?",
+        "count": queries - 2 - int(scale.split("x")[0]),
         "call_site": "app.py:39",
     }
     code, out, _ = run("profile", "01", "--scale", scale, "--json", "--path", "solutions")

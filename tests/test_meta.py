@@ -24,9 +24,22 @@ def run_grading_suite(target: str, tmp_path) -> tuple[int, dict[str, dict[str, b
     """`pytest grading --kata-target TARGET`: exit code and {exercise: {check: passed}}."""
     junit = tmp_path / f"{target}.xml"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "grading", "--kata-target", target, "-q", "-p", "no:cacheprovider",
-         f"--junitxml={junit}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "grading",
+            "--kata-target",
+            target,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     outcomes: dict[str, dict[str, bool]] = defaultdict(dict)
     for case in ET.parse(junit).getroot().iter("testcase"):
@@ -104,7 +117,8 @@ def test_a_dashboard_hard_coded_from_the_public_data_fails(tmp_path):
     answers = {org_id: reference(public, f"/organizations/{org_id}/dashboard")[1] for org_id in (1, 2, 3, 4)}
     folder = tmp_path / "01_dashboard_n_plus_one"
     folder.mkdir()
-    (folder / "app.py").write_text(textwrap.dedent(f"""
+    (folder / "app.py").write_text(
+        textwrap.dedent(f"""
         import json
         from fastapi import FastAPI, HTTPException
 
@@ -116,7 +130,8 @@ def test_a_dashboard_hard_coded_from_the_public_data_fails(tmp_path):
             if str(org_id) not in ANSWERS:
                 raise HTTPException(404)
             return ANSWERS[str(org_id)]
-    """))
+    """)
+    )
     report = checks.grade(catalog.find("01"), tmp_path)
     assert not report.passed
     correct = report.result("correct")
