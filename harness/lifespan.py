@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+from harness.loader import SubmissionError
 
-class LifespanError(RuntimeError):
-    pass
+
+class LifespanError(SubmissionError):
+    """The app's startup failed: nothing can be graded."""
+
+
+def _one_line(message: str) -> str:
+    """Starlette sends the whole traceback: keep the error and the student's line."""
+    lines = [line for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no reason given"
+    sites = [
+        f"{Path(m['file']).name}:{m['line']}"
+        for m in re.finditer(r'File "(?P<file>[^"]+)", line (?P<line>\d+)', message)
+        if "site-packages" not in m["file"] and not m["file"].startswith(sys.prefix)
+        and "/lib/python3" not in m["file"]
+    ]
+    return lines[-1] + (f" (at {sites[-1]})" if sites else "")
 
 
 @asynccontextmanager
@@ -29,10 +48,13 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     task = asyncio.create_task(run())
     reply = await outbox.get()
     if reply["type"] == "kata.crashed":
-        task.cancel()
-        raise LifespanError(f"the app's startup raised {reply['error']!r}") from reply["error"]
+        # Raising before any reply means "no lifespan support" (as servers treat it).
+        await asyncio.gather(task, return_exceptions=True)
+        yield
+        return
     if reply["type"] == "lifespan.startup.failed":
-        raise LifespanError(f"the app's startup failed: {reply.get('message', '')}")
+        await asyncio.gather(task, return_exceptions=True)
+        raise LifespanError(f"the app's startup failed: {_one_line(reply.get('message', ''))}")
     try:
         yield
     finally:

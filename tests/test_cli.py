@@ -99,3 +99,35 @@ def test_list_shows_the_state_of_the_last_check():
     out = run("list", "--path", "solutions")[1]
     row = next(line for line in out.splitlines() if "sequential_calls" in line)
     assert "passed" in row
+
+
+def test_serve_runs_the_app_with_real_latency():
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(kata("serve", "02", "--port", str(port)), cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/organizations/999/overview", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "kata serve did not start"
+                time.sleep(0.2)
+        start = time.monotonic()
+        response = httpx.get(f"http://127.0.0.1:{port}/organizations/1/overview", timeout=30)
+        elapsed = time.monotonic() - start
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[0]
+    assert response.status_code == 200 and set(response.json()) >= {"analytics", "weather", "subscription"}
+    # Real time: the three sequential calls (280 + 320 + 190 ms) are really waited for.
+    assert elapsed >= 0.79
+    assert "GET /organizations/1/overview → 200 · 1 queries" in log

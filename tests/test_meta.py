@@ -70,6 +70,7 @@ CORPUS = {
     "dropped_call": ("02", {"correct", "every_call_made"}),
     "import_error": ("02", "all"),
     "hangs": ("02", "all"),
+    "startup_fails": ("02", "all"),
     "no_app": ("04", "all"),
     "trimmed_export": ("04", {"correct"}),
     "gzip_always": ("04", {"identity_when_not_accepted"}),
@@ -80,6 +81,7 @@ EXPECTED_WORDS = {
     "syntax_error": "syntax error",
     "import_error": "No module named 'fast_httpx_turbo'",
     "hangs": "did not finish",
+    "startup_fails": "the app's startup failed: KeyError: 'PARTNER_TIMEOUT' (at app.py:",
     "no_app": "defines no `app`",
     "dropped_call": "billing",
 }
