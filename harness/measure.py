@@ -170,6 +170,26 @@ def exception_site(exc: BaseException) -> str | None:
     return site
 
 
+# Known pitfalls, explained where a student will read the error.
+_EXPLANATIONS = {
+    "MissingGreenlet": "an attribute was loaded lazily in async code: load that relationship eagerly "
+    "(selectinload/joinedload) in the query",
+}
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One line: the exception's type and first line, the student's line, and a hint for known pitfalls."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    site = exception_site(exc)
+    if site:
+        text += f" (at {site})"
+    for marker, explanation in _EXPLANATIONS.items():
+        if marker in text:
+            text += f": {explanation}"
+    return text
+
+
 def call_site() -> str:
     """``app.py:41``: the innermost line of the student's code on the stack."""
     fallback = None
@@ -238,10 +258,7 @@ class MeasuringMiddleware:
         try:
             await self.app(scope, receive, measured_send)
         except Exception as exc:  # the app's own error handling already ran
-            metrics.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            site = exception_site(exc)
-            if site:
-                metrics.error += f" (at {site})"
+            metrics.error = describe_exception(exc)
             metrics.error_traceback = traceback.format_exc()
             if not started:
                 await measured_send({"type": "http.response.start", "status": 500, "headers": []})

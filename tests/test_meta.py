@@ -66,6 +66,7 @@ def test_starters_fail_and_solutions_pass_through_the_autograder_entry_point(tmp
 CORPUS = {
     "joinedload": ("01", set()),
     "raises": ("01", {"correct"}),
+    "lazy_load": ("01", {"correct"}),
     "syntax_error": ("01", "all"),
     "dropped_call": ("02", {"correct", "every_call_made"}),
     "import_error": ("02", "all"),
@@ -78,6 +79,8 @@ CORPUS = {
 }
 EXPECTED_WORDS = {
     "raises": "AttributeError",
+    "lazy_load": "MissingGreenlet) greenlet_spawn has not been called; can't call await_() here. "
+    "Was IO attempted in an unexpected place? (at app.py:58): an attribute was loaded lazily",
     "syntax_error": "syntax error",
     "import_error": "No module named 'fast_httpx_turbo'",
     "hangs": "did not finish",
