@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from harness import clock, loader
 from harness.catalog import Exercise, KataError
+from harness.config import env_int
 from harness.measure import RequestMetrics
 from harness.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world import Client, Exchange, RequestHung, World
@@ -28,13 +28,7 @@ DEFAULT_HIDDEN_SEED = 2026
 
 
 def hidden_seed_from_env() -> int:
-    raw = os.environ.get("KATA_HIDDEN_SEED")
-    if not raw:
-        return DEFAULT_HIDDEN_SEED
-    try:
-        return int(raw)
-    except ValueError:
-        raise KataError(f"KATA_HIDDEN_SEED must be a whole number, got {raw!r}") from None
+    return env_int("KATA_HIDDEN_SEED", DEFAULT_HIDDEN_SEED)
 
 
 class CheckFailed(Exception):
@@ -239,7 +233,7 @@ async def _run_checks(grading: Grading, checks: list[Check]) -> tuple[list[Check
             results.append(CheckResult(check.name, True, message))
         except CheckFailed as failed:
             results.append(CheckResult(check.name, False, str(failed)))
-        except loader.SubmissionError:
+        except KataError:  # a broken submission or a bad setting: not one check's failure
             raise
         except RequestHung as hung:
             results.append(CheckResult(check.name, False, f"{hung}: look for a call without a timeout"))

@@ -8,7 +8,6 @@ on the request being measured. Apps get sessions with ``Depends(get_db)``.
 from __future__ import annotations
 
 import asyncio
-import os
 import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import await_
 
 from harness import measure
+from harness.config import env_number
 from harness.fingerprint import fingerprint
 
 DEFAULT_QUERY_LATENCY_MS = 5.0
@@ -39,16 +39,7 @@ class QueryLatency:
 
     @classmethod
     def from_env(cls) -> QueryLatency:
-        raw = os.environ.get("KATA_QUERY_LATENCY_MS")
-        if not raw:
-            return cls()
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"KATA_QUERY_LATENCY_MS must be a number of ms, got {raw!r}") from None
-        if value < 0:
-            raise ValueError(f"KATA_QUERY_LATENCY_MS must not be negative, got {raw!r}")
-        return cls(value)
+        return cls(env_number("KATA_QUERY_LATENCY_MS", DEFAULT_QUERY_LATENCY_MS, "ms"))
 
 
 class Database:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from harness.config import env_number
 
 DEFAULT_BANDWIDTH_MBIT = 10.0
 
@@ -19,13 +20,4 @@ class Network:
 
     @classmethod
     def from_env(cls) -> Network:
-        raw = os.environ.get("KATA_BANDWIDTH_MBIT")
-        if not raw:
-            return cls()
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"KATA_BANDWIDTH_MBIT must be a number of Mbit/s, got {raw!r}") from None
-        if value <= 0:
-            raise ValueError(f"KATA_BANDWIDTH_MBIT must be positive, got {raw!r}")
-        return cls(value)
+        return cls(env_number("KATA_BANDWIDTH_MBIT", DEFAULT_BANDWIDTH_MBIT, "Mbit/s", allow_zero=False))

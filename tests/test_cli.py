@@ -3,8 +3,9 @@
 import json
 import subprocess
 
+import corpus
 import pytest
-from conftest import ROOT, SUBMISSIONS, kata
+from conftest import ROOT, kata
 
 
 def run(*args, env_state=None):
@@ -39,15 +40,16 @@ def test_check_passes_on_the_solutions(number):
     [
         (("check", "99"), "there is no exercise '99'"),
         (("check", "01", "--path", "/no/such/dir"), "is not a directory"),
-        (("check", "01", "--path", str(SUBMISSIONS / "import_error")), "no 01_dashboard_n_plus_one/app.py"),
-        (("check", "02", "--path", str(SUBMISSIONS / "import_error")), "No module named 'fast_httpx_turbo'"),
-        (("profile", "01", "--path", str(SUBMISSIONS / "syntax_error")), "syntax error"),
+        (("check", "01", "--path", "{import_error}"), "no 01_dashboard_n_plus_one/app.py"),
+        (("check", "02", "--path", "{import_error}"), "No module named 'fast_httpx_turbo'"),
+        (("profile", "01", "--path", "{syntax_error}"), "syntax error"),
         (("profile", "01", "--scale", "3x3"), "unknown scale"),
         (("hint", "nope"), "there is no exercise"),
     ],
 )
-def test_user_errors_are_one_sentence_and_exit_2(args, words):
-    code, out, err = run(*args)
+def test_user_errors_are_one_sentence_and_exit_2(args, words, tmp_path):
+    trees = {name: str(corpus.build(name, tmp_path / name)) for name in ("import_error", "syntax_error")}
+    code, out, err = run(*(arg.format(**trees) for arg in args))
     assert code == 2
     assert words in err
     assert "Traceback" not in out + err
@@ -110,8 +112,9 @@ def test_serve_runs_the_app_with_real_latency():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen(kata("serve", "02", "--port", str(port)), cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        kata("serve", "02", "--port", str(port)), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

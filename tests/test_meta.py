@@ -11,8 +11,9 @@ import textwrap
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
+import corpus
 import pytest
-from conftest import ROOT, SUBMISSIONS
+from conftest import ROOT
 
 from harness import catalog, checks, profiling
 from harness.seed import PUBLIC_SEED, dataset
@@ -62,51 +63,28 @@ def test_starters_fail_and_solutions_pass_through_the_autograder_entry_point(tmp
                 assert not starters[exercise.name][check.name], f"{exercise.name} starter passes {check.name}"
 
 
-# Bad (and one good) submissions: case -> (exercise, checks that must fail; empty: must pass all).
-CORPUS = {
-    "joinedload": ("01", set()),
-    "raises": ("01", {"correct"}),
-    "lazy_load": ("01", {"correct"}),
-    "syntax_error": ("01", "all"),
-    "dropped_call": ("02", {"correct", "every_call_made"}),
-    "import_error": ("02", "all"),
-    "hangs": ("02", "all"),
-    "startup_fails": ("02", "all"),
-    "no_app": ("04", "all"),
-    "trimmed_export": ("04", {"correct"}),
-    "gzip_always": ("04", {"identity_when_not_accepted"}),
-    "gzip_too_eager": ("04", {"small_not_compressed"}),
-}
-EXPECTED_WORDS = {
-    "raises": "AttributeError",
-    "lazy_load": "MissingGreenlet) greenlet_spawn has not been called; can't call await_() here. "
-    "Was IO attempted in an unexpected place? (at app.py:58): an attribute was loaded lazily",
-    "syntax_error": "syntax error",
-    "import_error": "No module named 'fast_httpx_turbo'",
-    "hangs": "did not finish",
-    "startup_fails": "the app's startup failed: KeyError: 'PARTNER_TIMEOUT' (at app.py:",
-    "no_app": "defines no `app`",
-    "dropped_call": "billing",
-}
-
-
-@pytest.mark.parametrize("case", sorted(CORPUS))
-def test_submission_corpus(case):
-    number, must_fail = CORPUS[case]
-    exercise = catalog.find(number)
-    report = checks.grade(exercise, SUBMISSIONS / case)
+@pytest.mark.parametrize("name", sorted(corpus.CASES))
+def test_submission_corpus(name, tmp_path):
+    case = corpus.CASES[name]
+    exercise = catalog.find(case.exercise)
+    report = checks.grade(exercise, corpus.build(name, tmp_path))
     failed = {r.name for r in report.checks if not r.passed}
-    if must_fail == "all":
+    if case.must_fail == corpus.ALL:
         assert failed == {c.name for c in checks.checks_of(exercise)}
     else:
-        assert must_fail <= failed, report.to_json()
-    assert report.passed == (must_fail == set())
-    if case in EXPECTED_WORDS:
-        assert any(EXPECTED_WORDS[case] in r.message for r in report.checks if not r.passed), report.to_json()
+        assert case.must_fail <= failed, report.to_json()
+    assert report.passed == (case.must_fail == set()), report.to_json()
+    if case.words:
+        assert any(case.words in r.message for r in report.checks if not r.passed), report.to_json()
 
 
 def test_every_guard_is_failed_by_some_bad_submission():
-    caught = {(catalog.find(n).name, name) for n, fails in CORPUS.values() if fails != "all" for name in fails}
+    caught = {
+        (catalog.find(case.exercise).name, check)
+        for case in corpus.CASES.values()
+        if case.must_fail != corpus.ALL
+        for check in case.must_fail
+    }
     caught.add(("01_dashboard_n_plus_one", "correct"))  # the hard-coded dashboard below
     for exercise in EXERCISES:
         for check in checks.checks_of(exercise):

@@ -1,6 +1,7 @@
 """The simulated world: latency model, services, network, and ground-truth metrics."""
 
 import asyncio
+import inspect
 
 import httpx
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from harness import clock
+from harness.catalog import KataError
 from harness.db import QueryLatency, get_db
 from harness.models import Organization
 from harness.network import Network
@@ -57,7 +59,9 @@ def test_every_statement_costs_the_modeled_round_trip():
     exchange = measure("/queries/7")
     assert exchange.metrics.summary()["queries"] == 7
     assert exchange.metrics.db_ms == 35.0
-    assert exchange.metrics.repeated()[0]["call_site"].endswith("test_world.py:24")
+    lines, first = inspect.getsourcelines(run_queries)
+    query_line = first + next(i for i, line in enumerate(lines) if "await db.execute" in line)
+    assert exchange.metrics.repeated()[0]["call_site"].endswith(f"test_world.py:{query_line}")
 
 
 def test_latency_is_configurable():
@@ -69,7 +73,7 @@ def test_latency_from_environment(monkeypatch):
     monkeypatch.setenv("KATA_QUERY_LATENCY_MS", "2")
     assert measure("/queries/4").metrics.db_ms == 8.0
     monkeypatch.setenv("KATA_QUERY_LATENCY_MS", "fast")
-    with pytest.raises(ValueError, match="KATA_QUERY_LATENCY_MS"):
+    with pytest.raises(KataError, match="KATA_QUERY_LATENCY_MS must be a number of ms, got 'fast'"):
         QueryLatency.from_env()
 
 
