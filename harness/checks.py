@@ -99,12 +99,9 @@ class Grading:
         return self.exercise.budget(key)
 
     @asynccontextmanager
-    async def serve(
-        self, scale: str | None = None, seed: int = PUBLIC_SEED, world: World | None = None
-    ) -> AsyncIterator[Client]:
-        """A fresh world (unless given) and a fresh import of the submission's app."""
-        world = world or World(scale=scale or profile_scale(self.exercise), seed=seed)
-        async with world:
+    async def serve(self, scale: str | None = None, seed: int = PUBLIC_SEED) -> AsyncIterator[Client]:
+        """A fresh world and a fresh import of the submission's app."""
+        async with World(scale=scale or profile_scale(self.exercise), seed=seed) as world:
             app = loader.load_app(self.app_file)
             async with world.serve(app) as client:
                 yield client
