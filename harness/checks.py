@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import clock, loader
+from harness import clock, integrity, loader
 from harness.catalog import Exercise, KataError
 from harness.config import env_int
 from harness.measure import RequestMetrics
@@ -222,11 +222,15 @@ def checks_of(exercise: Exercise) -> list[Check]:
     return list(spec_module(exercise).CHECKS)
 
 
-async def _run_checks(grading: Grading, checks: list[Check]) -> tuple[list[CheckResult], dict[str, Any]]:
+async def _run_checks(
+    grading: Grading, checks: list[Check], on_phase: Callable[[str], None]
+) -> tuple[list[CheckResult], dict[str, Any]]:
     results = []
     for check in checks:
+        on_phase(f"running the check {check.name}")
         try:
             message = await check.run(grading)
+            integrity.verify()
             results.append(CheckResult(check.name, True, message))
         except CheckFailed as failed:
             results.append(CheckResult(check.name, False, str(failed)))
@@ -243,8 +247,17 @@ async def _run_checks(grading: Grading, checks: list[Check]) -> tuple[list[Check
     return results, metrics
 
 
-def grade(exercise: Exercise, target: Path, hidden_seed: int | None = None) -> Report:
-    """Grade one exercise of a submission tree; never raises for a broken submission."""
+def grade(
+    exercise: Exercise,
+    target: Path,
+    hidden_seed: int | None = None,
+    on_phase: Callable[[str], None] = lambda phase: None,
+) -> Report:
+    """Grade one exercise of a submission tree; never raises for a broken submission.
+
+    ``on_phase`` hears what is being done ("importing app.py", "running the
+    check correct"), so a supervisor can say where a submission hung or died.
+    """
     checks = checks_of(exercise)
     grading = Grading(
         exercise,
@@ -252,9 +265,15 @@ def grade(exercise: Exercise, target: Path, hidden_seed: int | None = None) -> R
         hidden_seed if hidden_seed is not None else hidden_seed_from_env(),
     )
     try:
+        integrity.arm()  # before any submission code runs
+        on_phase(f"importing {grading.app_file.name}")
         loader.load_app(grading.app_file)  # fail fast, with one clear sentence
-        results, metrics = clock.run(_run_checks(grading, checks))
+        integrity.verify()
+        results, metrics = clock.run(_run_checks(grading, checks, on_phase))
+        integrity.verify()
     except loader.SubmissionError as error:
         failed = [CheckResult(c.name, False, str(error)) for c in checks]
         return Report(exercise.name, False, failed, {}, error=str(error))
+    finally:
+        integrity.restore()  # whatever the submission patched, the process goes on with the originals
     return Report(exercise.name, all(r.passed for r in results), results, metrics)

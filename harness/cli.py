@@ -207,6 +207,142 @@ def serve(
         pass
 
 
+SeedOption = Annotated[
+    int | None,
+    typer.Option("--hidden-seed", help="Seed of the hidden correctness data (default: KATA_HIDDEN_SEED or 2026)."),
+]
+ExerciseOption = Annotated[
+    list[str] | None, typer.Option("--exercise", "-e", help="Only these exercises (repeatable).")
+]
+TimeLimitOption = Annotated[float, typer.Option(help="Real seconds one exercise may take before it is stopped.")]
+MemoryOption = Annotated[int, typer.Option(help="Memory limit of a grading process, in MB (0: none).")]
+JobsOption = Annotated[int, typer.Option(help="Exercises graded at once (1 suits a 1-vCPU autograder).")]
+
+
+def _selected(keys: list[str] | None) -> list[Exercise]:
+    return [catalog.find(k) for k in keys] if keys else list(catalog.exercises())
+
+
+def _limits(time_limit: float, memory_mb: int):  # type: ignore[no-untyped-def]
+    from harness.isolation import Limits
+
+    return Limits(wall_seconds=time_limit, memory_mb=memory_mb or None)
+
+
+@app.command()
+def grade(
+    submission: Annotated[Path, typer.Argument(help="A student's repository or exercises/ tree.")],
+    out: Annotated[Path, typer.Option(help="Where results.json and junit.xml go.")] = Path("."),
+    exercise: ExerciseOption = None,
+    hidden_seed: SeedOption = None,
+    time_limit: TimeLimitOption = 60.0,
+    memory_mb: MemoryOption = 2048,
+    jobs: JobsOption = 1,
+) -> None:
+    """Autograde a submission: results.json (Gradescope), junit.xml and a summary."""
+    import time
+
+    from harness import autograde, results, submissions
+
+    start = time.perf_counter()
+    try:
+        exercises = _selected(exercise)
+        tree = submissions.exercise_tree(catalog.resolve_target(submission))
+        if tree is None:
+            raise KataError(f"{submission} holds no exercise folder (NN_slug/app.py), in itself or in exercises/")
+        seed = hidden_seed if hidden_seed is not None else checks.hidden_seed_from_env()
+        # Zero first: if anything below dies, the score on record is zero, not a stale file.
+        results.write_atomically(out / "results.json", json.dumps(results.placeholder(exercises), indent=2))
+    except (KataError, OSError) as error:
+        raise _fail(str(error)) from None
+    with console.status("grading...") as status:
+        graded = autograde.grade_submission(
+            tree, exercises, seed, _limits(time_limit, memory_mb), jobs,
+            on_done=lambda g: status.update(f"graded {g.exercise.name}"),
+        )
+    results.write_results(out, graded, time.perf_counter() - start, suite_name=f"kata:{submission.name}")
+    _print_grades(graded)
+    console.print(f"[dim]wrote {out / 'results.json'} and {out / 'junit.xml'}[/dim]")
+
+
+def _print_grades(graded) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title_justify="left")
+    for column in ("exercise", "score", "checks", "first failure"):
+        table.add_column(column)
+    for g in graded:
+        marks = " ".join("[green]✓[/]" if r.passed else "[red]✗[/]" for r in g.report.checks)
+        failure = next((r for r in g.report.checks if not r.passed), None)
+        reason = f"{failure.name}: {failure.message}" if failure else ""
+        table.add_row(g.exercise.name, f"{g.score:g}/{g.max_score:g}", marks, reason)
+    console.print(table)
+    total, maximum = sum(g.score for g in graded), sum(g.max_score for g in graded)
+    console.print(f"[bold]score {total:g} / {maximum:g}[/bold]")
+
+
+@app.command()
+def compare(
+    paths: Annotated[list[Path], typer.Argument(help="Submissions, or folders of submissions.")],
+    html: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report with charts.")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write one row per submission and exercise.")] = None,
+    diff: Annotated[bool, typer.Option(help="Show each submission's app.py diff against the starter.")] = False,
+    exercise: ExerciseOption = None,
+    hidden_seed: SeedOption = None,
+    time_limit: TimeLimitOption = 60.0,
+    memory_mb: MemoryOption = 2048,
+    jobs: JobsOption = 1,
+) -> None:
+    """Compare submissions side by side: pass/fail, queries, modeled time, bytes, improvement."""
+    from rich.progress import Progress
+
+    from harness import compare as comparing
+    from harness import report_html, results, submissions
+
+    try:
+        exercises = _selected(exercise)
+        found = submissions.expand(paths)
+    except KataError as error:
+        raise _fail(str(error)) from None
+    seed = hidden_seed if hidden_seed is not None else checks.hidden_seed_from_env()
+    with Progress(console=errors, transient=True) as progress:
+        task = progress.add_task("grading", total=comparing.unique_tasks(found, exercises))
+        table = comparing.compare(found, exercises, seed, _limits(time_limit, memory_mb), jobs,
+                                  on_done=lambda: progress.advance(task))
+    view = Table(title="Submissions compared (modeled time; improvement = starter total / this total)",
+                 title_justify="left")
+    view.add_column("submission")
+    for e in exercises:
+        view.add_column(e.name)
+    for name, row in table.items():
+        cells = []
+        for e in exercises:
+            cell = row[e.name]
+            if cell.graded is None:
+                cells.append("[dim]missing[/dim]")
+                continue
+            m = cell.metrics
+            colour = "green" if cell.status == "pass" else "red"
+            ratio = f" {cell.ratio:g}x" if cell.ratio is not None else ""
+            figures = (f"\n{m['queries']} q · {m['total_ms']:,.1f} ms · {m['response_bytes']:,} B" if m
+                       else f"\n[dim]{cell.reason[:60]}[/dim]")
+            cells.append(f"[{colour}]{cell.status}[/] {cell.graded.score:g}/{cell.graded.max_score:g}{ratio}{figures}")
+        view.add_row(name, *cells)
+    console.print(view)
+    if diff:
+        for name, tree in found:
+            for e in exercises:
+                console.print(comparing.diff_against_starter(tree, e, name) or f"{name}/{e.name}: unchanged",
+                              markup=False, highlight=False)
+    try:
+        if csv_file is not None:
+            results.write_atomically(csv_file, comparing.to_csv(table))
+            console.print(f"[dim]wrote {csv_file}[/dim]")
+        if html is not None:
+            results.write_atomically(html, report_html.render(table, exercises, seed))
+            console.print(f"[dim]wrote {html}[/dim]")
+    except OSError as error:
+        raise _fail(f"could not write the report: {error}") from None
+
+
 def main() -> None:
     try:
         app()

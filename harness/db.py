@@ -77,6 +77,12 @@ class Database:
                 error = exception_context.original_exception
                 self._record(conn, statement, error=f"{type(error).__name__}: {error}")
 
+        self.listeners = [("before_cursor_execute", before), ("after_cursor_execute", after), ("handle_error", failed)]
+
+    def listening(self) -> bool:
+        """True while every measuring listener is still attached to the engine."""
+        return all(event.contains(self.engine.sync_engine, name, fn) for name, fn in self.listeners)
+
     def _record(self, conn: Any, statement: str, error: str | None) -> None:
         metrics = measure.current()
         started = conn.info.pop("kata_query", None)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import catalog, checks
+from harness import catalog, checks, isolation
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -29,6 +29,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="seed of the hidden dataset for correctness checks (default: KATA_HIDDEN_SEED or the built-in one)",
     )
+    group.addoption(
+        "--kata-time-limit",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="real seconds one exercise's grading process may take (default: 60)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -41,13 +48,15 @@ def kata_target(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture(scope="session")
 def kata_report(request: pytest.FixtureRequest, kata_target: Path) -> Callable[[str], checks.Report]:
-    """Grade an exercise once per session; every check's test reads the same report."""
+    """Grade an exercise once per session, in its own supervised process; every check's test reads the report."""
     reports: dict[str, checks.Report] = {}
     seed = request.config.getoption("kata_seed")
+    seed = seed if seed is not None else checks.hidden_seed_from_env()
+    limits = isolation.Limits(wall_seconds=request.config.getoption("kata_time_limit"))
 
     def report(name: str) -> checks.Report:
         if name not in reports:
-            reports[name] = checks.grade(catalog.find(name), kata_target, hidden_seed=seed)
+            reports[name] = isolation.grade_isolated(catalog.find(name), kata_target, seed, limits)
         return reports[name]
 
     return report

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from harness import db, measure
+from harness import db, integrity, measure
 from harness.lifespan import lifespan
 from harness.network import Network
 from harness.seed import DEFAULT_SCALE, PUBLIC_SEED, dataset_file, parse_scale
@@ -73,6 +73,7 @@ class Client:
             response = await asyncio.wait_for(self._http.request(method, path, headers=sent, **kwargs), timeout)
         except TimeoutError:
             raise RequestHung(f"{method} {path} did not finish within {timeout:g} s of modeled time") from None
+        integrity.verify()  # a submission that patched the measurement fails here
         return Exchange(response, self._pending.pop(request_id))
 
     async def get(self, path: str, **kwargs: Any) -> Exchange:
@@ -110,9 +111,19 @@ class World:
         db.activate(self.database)
         self._mocks = self.services.mocked()
         self._mocks.__enter__()
+        database, services = self.database, self.services
+        self._invariants = [
+            integrity.add_invariant("query latency model", lambda: database.latency is self.latency),
+            integrity.add_invariant("query listeners (counting and latency)", database.listening),
+            integrity.add_invariant("active database", lambda: db.active() is database),
+            integrity.add_invariant("service latencies", lambda: services.latencies_intact()),
+            integrity.add_invariant("httpx client counting", lambda: services.counting_intact()),
+        ]
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        for remove in self._invariants:
+            remove()
         self._mocks.__exit__(None, None, None)
         db.activate(None)
         if self.database is not None:
@@ -125,7 +136,9 @@ class World:
         """Start the app (lifespan included) and yield a measuring client."""
         async with lifespan(app):
             client = Client(app, self.network)
+            remove = integrity.add_invariant("the network model", lambda: client.app.network is self.network)
             try:
                 yield client
             finally:
+                remove()
                 await client.aclose()

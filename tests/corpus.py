@@ -7,7 +7,7 @@ solutions as those evolve: an edit whose text is no longer found fails loudly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness import catalog
@@ -23,7 +23,7 @@ class Case:
     must_fail: set[str] | str  # check names, ALL, or empty: must pass everything
     words: str | None = None  # must appear in a failure message
     why: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    isolated_only: bool = False  # kills or hangs the process it runs in: only `kata grade` survives it
 
 
 CASES: dict[str, Case] = {
@@ -152,6 +152,155 @@ CASES: dict[str, Case] = {
         {"small_not_compressed"},
         "was compressed: bodies under 500 bytes",
         "even tiny bodies compressed",
+    ),
+    "exception_at_import": Case(
+        "02",
+        "exercises",
+        [
+            (
+                'app = FastAPI(title="Overview")\n',
+                'app = FastAPI(title="Overview")\nraise RuntimeError("PARTNER_API_KEY is not set")\n',
+            )
+        ],
+        ALL,
+        "importing app.py raised RuntimeError: PARTNER_API_KEY is not set (app.py line 16)",
+    ),
+    "sys_exit_at_import": Case(
+        "04",
+        "exercises",
+        [("from fastapi import", "import sys\n\nsys.exit(3)\nfrom fastapi import")],
+        ALL,
+        "importing app.py called sys.exit(3)",
+    ),
+    "os_exit_at_import": Case(
+        "04",
+        "exercises",
+        [("from fastapi import", "import os\n\nos._exit(0)\nfrom fastapi import")],
+        ALL,
+        "the grading process ended with exit code 0 while importing app.py",
+        isolated_only=True,
+    ),
+    "loop_at_import": Case(
+        "01",
+        "exercises",
+        [("import httpx\n", "import httpx\n\nwhile True:\n    pass\n")],
+        ALL,
+        "s of real time while importing app.py: look for an endless loop",
+        isolated_only=True,
+    ),
+    "loop_in_endpoint": Case(
+        "02",
+        "solutions",
+        [
+            (
+                "    org = await db.get(Organization, org_id)",
+                "    while True:\n        pass\n    org = await db.get(Organization, org_id)",
+            )
+        ],
+        ALL,
+        "s of real time while running the check correct",
+        isolated_only=True,
+    ),
+    "returns_500": Case(
+        "02",
+        "solutions",
+        [
+            (
+                '        raise HTTPException(status_code=404, detail="Org not found")\n',
+                '        raise HTTPException(status_code=404, detail="Org not found")\n'
+                '    return JSONResponse({"error": "partners under maintenance"}, status_code=500)\n',
+            ),
+            ("from fastapi import Depends", "from fastapi.responses import JSONResponse\nfrom fastapi import Depends"),
+        ],
+        {"correct"},
+        "returned HTTP 500, expected 200",
+    ),
+    "swallows_errors": Case(
+        "02",
+        "solutions",
+        [
+            (
+                'app = FastAPI(title="Overview", lifespan=lifespan)\n',
+                'app = FastAPI(title="Overview", lifespan=lifespan)\n\n\n'
+                '@app.middleware("http")\n'
+                "async def never_fail(request, call_next):\n"
+                "    try:\n"
+                "        response = await call_next(request)\n"
+                "    except Exception:\n"
+                '        return Response(b"", status_code=200)\n'
+                '    return response if response.status_code < 400 else Response(b"", status_code=200)\n',
+            ),
+            ("from fastapi import Depends", "from fastapi import Response\nfrom fastapi import Depends"),
+        ],
+        {"correct"},
+        "returned HTTP 200, expected 404",
+    ),
+    "writes_results": Case(
+        "01",
+        "exercises",
+        [
+            (
+                "import httpx\n",
+                "import json\nimport os\nfrom pathlib import Path\n\nimport httpx\n\n"
+                "FULL = json.dumps({'score': 30, 'max_score': 30, 'tests': []})\n"
+                "for place in (Path.cwd(), Path(os.environ.get('HOME', '.')), Path(__file__).parent, "
+                "Path(__file__).parent.parent):\n"
+                "    try:\n"
+                "        (place / 'results.json').write_text(FULL)\n"
+                "    except OSError:\n"
+                "        pass\n",
+            )
+        ],
+        {"query_budget", "constant_queries", "db_time"},
+        "92 queries (budget 4)",
+        "plants a full-score results.json",
+    ),
+    "patches_clock": Case(
+        "02",
+        "exercises",
+        [
+            (
+                "import httpx\n",
+                "import httpx\n\nimport harness.clock\n\n"
+                "harness.clock.VirtualTimeLoop.time = lambda self: 0.0  # time stands still\n",
+            )
+        ],
+        ALL,
+        "tampering detected: the submission changed the grader's harness.clock.VirtualTimeLoop.time",
+    ),
+    "detaches_counter": Case(
+        "01",
+        "exercises",
+        [
+            (
+                "    # --- Section A: load org data ---\n",
+                "    # --- Section A: load org data ---\n"
+                "    from sqlalchemy import event\n"
+                "    from harness import db as kata_db\n\n"
+                "    engine = kata_db.active().engine.sync_engine\n"
+                "    for name, listener in kata_db.active().listeners:\n"
+                "        if event.contains(engine, name, listener):\n"
+                "            event.remove(engine, name, listener)  # no queries counted, no latency charged\n",
+            )
+        ],
+        ALL,
+        "tampering detected: the submission changed the grader's query listeners (counting and latency)",
+    ),
+    "fakes_sleep": Case(
+        "02",
+        "exercises",
+        [
+            (
+                "async def get_org_overview(org_id: int, db: AsyncSession = Depends(get_db)):\n",
+                "async def get_org_overview(org_id: int, db: AsyncSession = Depends(get_db)):\n"
+                "    import asyncio\n\n"
+                "    async def instant(delay, result=None):\n"
+                "        return result\n\n"
+                "    asyncio.sleep = instant  # every modeled latency vanishes\n",
+            )
+        ],
+        ALL,
+        "tampering detected: the submission changed the grader's asyncio.sleep",
     ),
 }
 

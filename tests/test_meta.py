@@ -10,12 +10,13 @@ import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 import corpus
 import pytest
 from conftest import ROOT
 
-from harness import catalog, checks, profiling
+from harness import catalog, checks, isolation, profiling
 from harness.seed import PUBLIC_SEED, dataset
 
 EXERCISES = catalog.exercises()
@@ -63,19 +64,39 @@ def test_starters_fail_and_solutions_pass_through_the_autograder_entry_point(tmp
                 assert not starters[exercise.name][check.name], f"{exercise.name} starter passes {check.name}"
 
 
-@pytest.mark.parametrize("name", sorted(corpus.CASES))
-def test_submission_corpus(name, tmp_path):
+@pytest.mark.parametrize("name", sorted(n for n, case in corpus.CASES.items() if not case.isolated_only))
+def test_submission_corpus_in_process(name, tmp_path):
+    """`kata check` grades in the student's own process: every case but the process killers."""
+    case = corpus.CASES[name]
+    assert_verdict(name, checks.grade(catalog.find(case.exercise), corpus.build(name, tmp_path)))
+
+
+def test_submission_corpus_isolated(tmp_path):
+    """`kata grade`/`pytest grading`: every case in its own process, two at a time; zero false passes."""
+    limits = isolation.Limits(wall_seconds=6)
+
+    def grade(name: str) -> tuple[str, checks.Report]:
+        case = corpus.CASES[name]
+        tree = corpus.build(name, tmp_path / name)
+        return name, isolation.grade_isolated(catalog.find(case.exercise), tree, checks.DEFAULT_HIDDEN_SEED, limits)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for name, report in pool.map(grade, sorted(corpus.CASES)):
+            assert_verdict(name, report)
+
+
+def assert_verdict(name: str, report: checks.Report) -> None:
     case = corpus.CASES[name]
     exercise = catalog.find(case.exercise)
-    report = checks.grade(exercise, corpus.build(name, tmp_path))
     failed = {r.name for r in report.checks if not r.passed}
     if case.must_fail == corpus.ALL:
-        assert failed == {c.name for c in checks.checks_of(exercise)}
+        assert failed == {c.name for c in checks.checks_of(exercise)}, f"{name}: {report.to_json()}"
     else:
-        assert case.must_fail <= failed, report.to_json()
-    assert report.passed == (case.must_fail == set()), report.to_json()
+        assert case.must_fail <= failed, f"{name}: {report.to_json()}"
+    assert report.passed == (case.must_fail == set()), f"{name}: {report.to_json()}"
     if case.words:
-        assert any(case.words in r.message for r in report.checks if not r.passed), report.to_json()
+        messages = [r.message for r in report.checks if not r.passed]
+        assert any(case.words in m for m in messages), f"{name}: {messages}"
 
 
 def test_every_guard_is_failed_by_some_bad_submission():

@@ -1,0 +1,180 @@
+"""Grade a submission's exercise in a subprocess the grader supervises.
+
+The subprocess (``harness.worker``) sees a private copy of the one exercise
+folder, runs in a fresh temporary directory (so a submission's conftest.py,
+pytest.ini or results.json mean nothing), with a memory limit, under a real
+time limit, and, when the grader runs as root and the installation allows it,
+as an unprivileged user who cannot write the grader's results. Whatever
+happens to it (a crash, ``os._exit``, an endless loop), the parent writes a
+failed report with one sentence saying what happened and while doing what.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import catalog, checks
+from harness.catalog import Exercise
+
+PASSED_THROUGH_ENV = ("PATH", "LANG", "LC_ALL", "KATA_HOME", "KATA_QUERY_LATENCY_MS", "KATA_BANDWIDTH_MBIT")
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: float = 60.0
+    memory_mb: int | None = 2048
+    user: str | None = "nobody"  # used only when running as root and the user can run Python
+
+
+def unprivileged_user(name: str | None) -> str | None:
+    """``name`` if we are root and that user can reach the interpreter and the kata."""
+    if name is None or os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return None
+    needed = [Path(sys.executable).resolve(), Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+              catalog.KATA_ROOT.resolve()]
+    for path in needed:
+        for part in [path, *path.parents]:
+            mode = part.stat().st_mode
+            if not mode & stat.S_IXOTH or (part == path and not mode & (stat.S_IROTH | stat.S_IXOTH)):
+                return None
+    return name
+
+
+def _failed(exercise: Exercise, reason: str) -> checks.Report:
+    results = [checks.CheckResult(c.name, False, reason) for c in checks.checks_of(exercise)]
+    return checks.Report(exercise.name, False, results, {}, error=reason)
+
+
+def _valid(exercise: Exercise, data: object) -> checks.Report | None:
+    """The worker's report, if it has exactly this exercise's checks."""
+    try:
+        assert isinstance(data, dict) and data["exercise"] == exercise.name
+        results = [checks.CheckResult(str(c["name"]), bool(c["passed"]), str(c["message"])) for c in data["checks"]]
+        assert [r.name for r in results] == [c.name for c in checks.checks_of(exercise)]
+        metrics = {str(k): v for k, v in dict(data["metrics"]).items() if isinstance(v, int | float)}
+        return checks.Report(exercise.name, all(r.passed for r in results), results, metrics, data.get("error"))
+    except (AssertionError, KeyError, TypeError, ValueError):
+        return None
+
+
+def grade_isolated(exercise: Exercise, tree: Path, hidden_seed: int, limits: Limits = Limits()) -> checks.Report:
+    """Grade ``tree/NN_slug/app.py`` in a supervised subprocess; never raises for the submission's faults."""
+    return grade_isolated_timed(exercise, tree, hidden_seed, limits)[0]
+
+
+def grade_isolated_timed(
+    exercise: Exercise, tree: Path, hidden_seed: int, limits: Limits = Limits()
+) -> tuple[checks.Report, dict[str, float]]:
+    """``grade_isolated``, plus the real seconds each check took (for result files, never for grades)."""
+    source = tree / exercise.name
+    if not (source / "app.py").is_file():
+        return _failed(exercise, f"the submission has no {exercise.name}/app.py"), {}
+    workdir = Path(tempfile.mkdtemp(prefix="kata-grade-"))
+    user = unprivileged_user(limits.user)
+    try:
+        copy = workdir / "submission" / exercise.name
+        shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (workdir / "tmp").mkdir()
+        if user is not None:
+            for path in [workdir, *workdir.rglob("*")]:
+                shutil.chown(path, user=user)
+        env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
+        env.update(HOME=str(workdir), TMPDIR=str(workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1")
+        command = [sys.executable, "-I", "-m", "harness.worker", exercise.name, str(workdir / "submission"),
+                   "--seed", str(hidden_seed), "--log", str(workdir / "output.log")]
+        if limits.memory_mb:
+            command += ["--memory-mb", str(limits.memory_mb)]
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, start_new_session=True, user=user, text=True,
+        )
+        timed_out = False
+        try:
+            out, err = process.communicate(timeout=limits.wall_seconds)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(process)
+            out, err = process.communicate()
+        _kill_group(process)  # leftovers a submission may have started
+        return _interpret(exercise, out, err, process.returncode, timed_out, limits)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _interpret(exercise: Exercise, out: str, err: str, code: int | None, timed_out: bool,
+               limits: Limits) -> tuple[checks.Report, dict[str, float]]:
+    report, timings = _read_channel(exercise, out)
+    return _verdict(exercise, report, timings, err, code, timed_out, limits), _durations(timings)
+
+
+def _read_channel(exercise: Exercise, out: str) -> tuple[checks.Report | str | None, list[tuple[str, float]]]:
+    """The worker's report (or why it cannot be trusted) and its phases with their start times."""
+    timings: list[tuple[str, float]] = []
+    phase = "starting"
+    for line in out.splitlines():
+        try:
+            message = json.loads(line)
+            assert isinstance(message, dict)
+        except (ValueError, AssertionError):
+            return f"the grader's private channel received foreign output while {phase}; grading refuses the " \
+                   "result", timings
+        if "phase" in message:
+            phase = str(message["phase"])
+            timings.append((phase, float(message.get("t", 0.0))))
+        elif "report" in message:
+            report = _valid(exercise, message["report"])
+            timings.append(("done", float(message.get("t", 0.0))))
+            return report or "the grader's report was altered; grading refuses the result", timings
+    return None, timings
+
+
+def _durations(timings: list[tuple[str, float]]) -> dict[str, float]:
+    prefix = "running the check "
+    return {
+        phase.removeprefix(prefix): end - start
+        for (phase, start), (_, end) in zip(timings, timings[1:], strict=False)
+        if phase.startswith(prefix)
+    }
+
+
+def _verdict(exercise: Exercise, report: checks.Report | str | None, timings: list[tuple[str, float]], err: str,
+             code: int | None, timed_out: bool, limits: Limits) -> checks.Report:
+    phase = timings[-1][0] if timings else "starting"
+    if isinstance(report, str):
+        return _failed(exercise, report)
+    if report is not None:
+        return report
+    if timed_out:
+        return _failed(exercise, f"stopped after {limits.wall_seconds:g} s of real time while {phase}: "
+                                 "look for an endless loop or a call that blocks forever")
+    if code is not None and code < 0:
+        how = f"was killed by signal {-code}"
+    else:
+        how = f"ended with exit code {code}"
+    if "MemoryError" in err:
+        how += f" out of memory (limit {limits.memory_mb} MB)"
+    if phase == "starting" and err.strip():
+        return _failed(exercise, f"the grader could not start: {err.strip().splitlines()[-1]}")
+    return _failed(exercise, f"the grading process {how} while {phase}: does app.py call os._exit() or crash "
+                             "the interpreter?")

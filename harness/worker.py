@@ -1,0 +1,57 @@
+"""The grading subprocess: grades one exercise of one submission, reports on a private channel.
+
+    python -I -m harness.worker EXERCISE APP_TREE --seed N
+
+Started by ``harness.isolation``. Before any submission code runs, the
+submission's own output (fd 1 and 2) is moved to a log file; the parent reads
+only this process's JSON lines: ``{"phase": ...}`` as it goes, then
+``{"report": {...}}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m harness.worker")
+    parser.add_argument("exercise")
+    parser.add_argument("tree", type=Path)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--log", type=Path, required=True)
+    parser.add_argument("--memory-mb", type=int, default=None)
+    args = parser.parse_args()
+    if args.memory_mb:
+        limit = args.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    log = os.open(args.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    sys.stderr = os.fdopen(2, "w", buffering=1)
+
+    def say(**message: object) -> None:
+        message["t"] = time.monotonic()
+        channel.write(json.dumps(message) + "\n")
+        channel.flush()
+
+    from harness import catalog, checks
+
+    exercise = catalog.find(args.exercise)
+    report = checks.grade(exercise, args.tree, hidden_seed=args.seed, on_phase=lambda phase: say(phase=phase))
+    say(report=report.to_dict())
+    channel.close()
+    # Threads or handlers the submission left behind must not keep us alive.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

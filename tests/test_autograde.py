@@ -1,0 +1,200 @@
+"""`kata grade` and `kata compare`: what an autograder and an instructor run."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+import corpus
+import pytest
+from conftest import ROOT, kata
+
+from harness import autograde, catalog, checks
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from load import CpuLoad  # noqa: E402
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(kata(*args), cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def assert_gradescope_format(data: dict) -> None:
+    """The fields Gradescope's autograder reads, with their types."""
+    assert isinstance(data["score"], int | float) and isinstance(data["max_score"], int | float)
+    assert isinstance(data["execution_time"], int | float)
+    assert data["tests"], "no tests"
+    for test in data["tests"]:
+        assert isinstance(test["name"], str) and test["name"]
+        assert isinstance(test["score"], int | float) and isinstance(test["max_score"], int | float)
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test["status"] in ("passed", "failed")
+        assert isinstance(test["output"], str) and test["output"]
+        assert isinstance(test["execution_time"], int | float)
+    assert data["score"] == sum(t["score"] for t in data["tests"])
+    assert data["max_score"] == sum(t["max_score"] for t in data["tests"])
+
+
+def comparable(results: dict) -> list:
+    """What a grade is: every test's name, score, status and message (not its timing)."""
+    return [(t["name"], t["score"], t["max_score"], t["status"], t["output"]) for t in results["tests"]]
+
+
+def test_solutions_get_full_score_and_valid_result_files(tmp_path):
+    proc = run("grade", "solutions", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert_gradescope_format(data)
+    assert data["score"] == data["max_score"] == 30
+    junit = ET.parse(tmp_path / "junit.xml").getroot()
+    assert junit.get("tests") == "12" and junit.get("failures") == "0"
+    assert "score 30 / 30" in proc.stdout
+
+
+def test_starters_score_zero_with_teaching_messages(tmp_path):
+    proc = run("grade", "exercises", "--out", str(tmp_path), "--jobs", "2")
+    assert proc.returncode == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert_gradescope_format(data)
+    assert data["score"] == 0
+    outputs = {t["name"]: t["output"] for t in data["tests"]}
+    assert outputs["01_dashboard_n_plus_one · query_budget"].startswith("92 queries (budget 4); repeated 80x")
+    assert "no credit until a performance check passes" in outputs["01_dashboard_n_plus_one · correct"]
+    failures = ET.parse(tmp_path / "junit.xml").getroot().iter("failure")
+    assert any("790 ms (budget 330 ms" in f.get("message") for f in failures)
+
+
+def test_planted_tests_conftest_and_results_change_nothing(tmp_path):
+    plain = tmp_path / "plain"
+    shutil.copytree(ROOT / "exercises", plain / "exercises")
+    planted = tmp_path / "planted"
+    shutil.copytree(plain, planted)
+    (planted / "grading").mkdir()
+    (planted / "grading" / "test_everything.py").write_text("def test_all():\n    assert True\n")
+    (planted / "conftest.py").write_text(
+        "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n"
+    )
+    (planted / "pytest.ini").write_text("[pytest]\naddopts = -p no:kata\n")
+    full = {"score": 30, "max_score": 30, "tests": []}
+    for place in (planted, planted / "exercises", planted / "exercises" / "01_dashboard_n_plus_one"):
+        (place / "results.json").write_text(json.dumps(full))
+    outputs = {}
+    for name, tree in (("plain", plain), ("planted", planted)):
+        out = tmp_path / f"out-{name}"
+        assert run("grade", str(tree), "--out", str(out), "--jobs", "2").returncode == 0
+        outputs[name] = json.loads((out / "results.json").read_text())
+    assert comparable(outputs["planted"]) == comparable(outputs["plain"])
+    assert outputs["planted"]["score"] == 0
+
+
+def test_zero_score_is_on_record_while_grading_runs(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text(json.dumps({"score": 30, "max_score": 30, "tests": []}))
+    tree = corpus.build("loop_at_import", tmp_path / "sub")
+    grader = subprocess.Popen(kata("grade", str(tree), "--out", str(out), "--exercise", "01", "--time-limit", "8"),
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while json.loads((out / "results.json").read_text())["score"] != 0:
+            assert time.monotonic() < deadline and grader.poll() is None, "no zero score written"
+            time.sleep(0.1)
+        during = json.loads((out / "results.json").read_text())
+        assert grader.poll() is None, "grading should still be running (the submission loops)"
+    finally:
+        grader.wait(timeout=60)
+    assert_gradescope_format(during)
+    assert "did not finish" in during["output"]
+    final = json.loads((out / "results.json").read_text())
+    assert final["score"] == 0
+    assert "stopped after 8 s of real time while importing app.py" in final["tests"][0]["output"]
+
+
+def test_a_broken_exercise_leaves_the_others_graded(tmp_path):
+    tree = tmp_path / "sub"
+    shutil.copytree(ROOT / "solutions", tree, ignore=shutil.ignore_patterns("NOTES.md"))
+    corpus.build("os_exit_at_import", tmp_path / "broken")
+    shutil.rmtree(tree / "04_compression")
+    shutil.copytree(tmp_path / "broken" / "04_compression", tree / "04_compression")
+    graded = autograde.grade_submission(tree, list(catalog.exercises()), checks.DEFAULT_HIDDEN_SEED, jobs=2)
+    scores = {g.exercise.number: (g.score, g.max_score) for g in graded}
+    assert scores == {"01": (10, 10), "02": (10, 10), "04": (0, 10)}
+    assert "ended with exit code 0 while importing app.py" in graded[2].report.checks[0].message
+
+
+def test_scores_are_identical_over_ten_runs_with_every_core_busy():
+    seen = set()
+    with CpuLoad(seconds=300):
+        for _ in range(10):
+            graded = autograde.grade_submission(catalog.resolve_target("solutions"), list(catalog.exercises()),
+                                                checks.DEFAULT_HIDDEN_SEED, jobs=2)
+            seen.add(json.dumps([(g.score, [(r.name, r.passed, r.message) for r in g.report.checks],
+                                  g.report.metrics) for g in graded]))
+    assert len(seen) == 1
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """`kata compare` over exercises, solutions and a folder of three synthetic submissions."""
+    root = tmp_path_factory.mktemp("compare")
+    cohort = root / "cohort"
+    for name, fixed in (("ada", ["01"]), ("grace", ["02", "04"]), ("linus", [])):
+        shutil.copytree(ROOT / "exercises", cohort / name / "exercises")
+        for number in fixed:
+            exercise = catalog.find(number)
+            shutil.copy(exercise.app_file(ROOT / "solutions"), cohort / name / "exercises" / exercise.name / "app.py")
+    corpus.build("dropped_call", root / "dropped")
+    shutil.copy(root / "dropped" / "02_sequential_calls" / "app.py",
+                cohort / "linus" / "exercises" / "02_sequential_calls" / "app.py")
+    html, table = root / "report.html", root / "table.csv"
+    proc = subprocess.run(
+        kata("compare", "exercises", "solutions", str(cohort), "--html", str(html), "--csv", str(table), "--diff",
+             "--jobs", "2"),
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"},
+    )
+    return proc, html, table
+
+
+def test_compare_prints_the_table_and_diffs(compared):
+    proc, _, _ = compared
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("│ ")
+            and line.split("│")[1].strip()}
+    assert set(rows) >= {"exercises", "solutions", "ada", "grace", "linus"}
+    assert "pass 10/10 3.08x" in rows["ada"] and "fail 0/10" in rows["linus"]
+    assert "+    analytics, weather = await asyncio.gather(" in proc.stdout  # linus' diff
+
+
+def test_compare_writes_csv(compared):
+    _, _, table = compared
+    lines = table.read_text().splitlines()
+    assert lines[0].startswith("submission,exercise,status,score,max_score,queries")
+    assert len(lines) == 1 + 5 * 3
+    assert any(line.startswith("grace,04_compression,pass,10.0,10.0,2,") for line in lines)
+
+
+def test_compare_html_is_self_contained_and_renders_in_chromium(compared):
+    _, html, _ = compared
+    page = html.read_text()
+    assert "<svg" in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in page
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no Chromium here (CI installs the Debian package `chromium`): the HTML was checked as text only")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "compare-report.png"
+    shot.unlink(missing_ok=True)
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={html.parent / 'chromium-profile'}", f"--screenshot={shot}", "--window-size=1400,2200",
+         html.as_uri()],
+        capture_output=True, timeout=120,
+    )
+    assert shot.is_file() and shot.stat().st_size > 20_000, "Chromium did not produce a screenshot"
