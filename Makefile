@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint browser grade-solutions clean
+.PHONY: install demo test lint browser grade-solutions gradescope-zip clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: $(STAMP) lint browser
 
 grade-solutions: $(STAMP)
 	$(BIN)/python -m pytest grading --kata-target solutions -q
+
+# The Gradescope autograder: setup.sh and run_autograder at the top, the committed kata under source/.
+gradescope-zip:
+	$(PYTHON) autograder/gradescope/build_zip.py build/gradescope-autograder.zip
 
 clean:
 	rm -rf $(VENV) .kata build *.egg-info
