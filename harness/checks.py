@@ -9,6 +9,7 @@ the run: a failure to import fails every check with the same sentence.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -264,8 +265,10 @@ def grade(
         exercise.app_file(target),
         hidden_seed if hidden_seed is not None else hidden_seed_from_env(),
     )
+    integrity.arm()  # before any submission code runs
+    budgets = copy.deepcopy(exercise.meta)
+    remove_invariant = integrity.add_invariant("exercise budgets", lambda: exercise.meta == budgets)
     try:
-        integrity.arm()  # before any submission code runs
         on_phase(f"importing {grading.app_file.name}")
         loader.load_app(grading.app_file)  # fail fast, with one clear sentence
         integrity.verify()
@@ -275,5 +278,9 @@ def grade(
         failed = [CheckResult(c.name, False, str(error)) for c in checks]
         return Report(exercise.name, False, failed, {}, error=str(error))
     finally:
-        integrity.restore()  # whatever the submission patched, the process goes on with the originals
+        remove_invariant()
+        # Whatever the submission patched, this process goes on with the originals.
+        integrity.restore()
+        exercise.meta.clear()
+        exercise.meta.update(budgets)
     return Report(exercise.name, all(r.passed for r in results), results, metrics)

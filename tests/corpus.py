@@ -302,6 +302,14 @@ CASES: dict[str, Case] = {
         ALL,
         "tampering detected: the submission changed the grader's asyncio.sleep",
     ),
+    "raises_budget": Case(
+        "01", "exercises",
+        [("    # --- Section A: load org data ---\n",
+          "    # --- Section A: load org data ---\n"
+          "    from harness import catalog\n\n"
+          "    catalog.find('01').meta['budget'].update(max_queries=10_000, max_db_ms=1e9)\n")],
+        ALL, "tampering detected: the submission changed the grader's exercise budgets",
+    ),
 }
 
 
