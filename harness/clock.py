@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import functools
 import selectors
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -168,13 +169,35 @@ def block(seconds: float) -> None:
     if loop is not None:
         loop.advance(seconds)
     else:
-        import time
-
         time.sleep(seconds)
+
+
+_real_perf_counter = time.perf_counter
+
+
+def virtual_perf_counter() -> float:
+    """``time.perf_counter`` while grading: the virtual clock on the loop's thread.
+
+    So an app's own timing code (``start = time.perf_counter()`` in a
+    middleware, as in the lecture) measures modeled time, like the harness.
+    Worker threads and code outside a virtual loop get the real counter.
+    """
+    loop = asyncio._get_running_loop()
+    if isinstance(loop, VirtualTimeLoop):
+        return loop.time()
+    return _real_perf_counter()
 
 
 def run(main: Awaitable[T]) -> T:
     """Run a coroutine to completion on a fresh virtual-time loop."""
+    from harness import integrity
+
     _install_thread_accounting()
-    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
-        return runner.run(main)  # type: ignore[arg-type]
+    time.perf_counter = virtual_perf_counter
+    remove = integrity.add_invariant("time.perf_counter (virtual)", lambda: time.perf_counter is virtual_perf_counter)
+    try:
+        with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+            return runner.run(main)  # type: ignore[arg-type]
+    finally:
+        remove()
+        time.perf_counter = _real_perf_counter

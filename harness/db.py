@@ -1,8 +1,8 @@
 """The simulated database: a real SQLAlchemy async engine whose statements cost time.
 
-Every statement waits its modeled round trip (default 5 ms) before the driver
-runs it, and is recorded, with its fingerprint and the student's call site,
-on the request being measured. Apps get sessions with ``Depends(get_db)``.
+Every statement waits its modeled round trip (default 5 ms) where the driver
+sends it (SQLAlchemy's ``do_execute`` dialect event) and is recorded, with
+its fingerprint and the student's call site, on the request being measured. Apps get sessions with ``Depends(get_db)``.
 """
 
 from __future__ import annotations
@@ -57,13 +57,24 @@ class Database:
 
         @event.listens_for(sync_engine, "before_cursor_execute")
         def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-            loop = asyncio.get_running_loop()
+            conn.info["kata_query"] = (asyncio.get_running_loop().time(), 0.0)
+
+        def round_trip(cursor, statement, *rest) -> bool:  # type: ignore[no-untyped-def]
+            # The wait sits where the driver talks to the server, so an app's own
+            # cursor events (a query profiler, Server-Timing) see it, as in reality.
+            # We run inside SQLAlchemy's greenlet: await_ suspends this statement
+            # on the event loop, like a network round trip.
+            context = rest[-1]
             cost = self.latency.seconds(statement)
-            conn.info["kata_query"] = (loop.time(), cost)
+            info = context.root_connection.info
+            start, _ = info.get("kata_query", (asyncio.get_running_loop().time(), 0.0))
+            info["kata_query"] = (start, cost)
             if cost:
-                # We run inside SQLAlchemy's greenlet: await_ suspends this
-                # statement on the event loop, like a real network round trip.
                 await_(asyncio.sleep(cost))
+            return False  # the driver still executes the statement
+
+        for name in ("do_execute", "do_execute_no_params", "do_executemany"):
+            event.listen(sync_engine, name, round_trip)
 
         @event.listens_for(sync_engine, "after_cursor_execute")
         def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
@@ -77,7 +88,14 @@ class Database:
                 error = exception_context.original_exception
                 self._record(conn, statement, error=f"{type(error).__name__}: {error}")
 
-        self.listeners = [("before_cursor_execute", before), ("after_cursor_execute", after), ("handle_error", failed)]
+        self.listeners = [
+            ("before_cursor_execute", before),
+            ("do_execute", round_trip),
+            ("do_execute_no_params", round_trip),
+            ("do_executemany", round_trip),
+            ("after_cursor_execute", after),
+            ("handle_error", failed),
+        ]
 
     def listening(self) -> bool:
         """True while every measuring listener is still attached to the engine."""
@@ -125,6 +143,15 @@ def active() -> Database:
             "no kata database is active: run the app with `kata serve`, `kata check` or inside harness.world.World"
         )
     return _active
+
+
+def engine() -> AsyncEngine:
+    """The app's engine, for its own instruments (e.g. cursor events on ``engine().sync_engine``).
+
+    The engine changes with each simulated world, so attach listeners at
+    startup (in the app's lifespan), not at import time.
+    """
+    return active().engine
 
 
 async def get_db() -> AsyncIterator[AsyncSession]:

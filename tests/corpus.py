@@ -313,6 +313,20 @@ CASES: dict[str, Case] = {
 }
 
 
+def _load_extensions() -> None:
+    """Cases of later exercises live in tests/corpus_exNN.py, each with a CASES dict."""
+    import importlib
+
+    for path in sorted(Path(__file__).parent.glob("corpus_ex*.py")):
+        module = importlib.import_module(path.stem)
+        overlap = set(module.CASES) & set(CASES)
+        assert not overlap, f"{path.name} redefines corpus cases {overlap}"
+        CASES.update(module.CASES)
+
+
+_load_extensions()
+
+
 def build(name: str, folder: Path) -> Path:
     """Write case ``name`` under ``folder`` (a submission tree) and return ``folder``."""
     case = CASES[name]
