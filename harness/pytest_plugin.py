@@ -1,4 +1,8 @@
-"""pytest plugin: `--kata-target` and `--kata-seed` for the grading suite.
+"""pytest plugin: options of the grading suite, and query-budget fixtures.
+
+`--kata-target`, `--kata-seed` and `--kata-time-limit` for `pytest grading/`;
+the fixtures `assert_max_queries` and `assert_constant_queries` for anyone's
+tests (see harness/query_budget.py).
 
 Registered through the ``pytest11`` entry point, so plain ``pytest grading/``
 works from anywhere the kata is installed.
@@ -60,3 +64,19 @@ def kata_report(request: pytest.FixtureRequest, kata_target: Path) -> Callable[[
         return reports[name]
 
     return report
+
+
+@pytest.fixture
+def assert_max_queries():  # type: ignore[no-untyped-def]
+    """``with assert_max_queries(4): ...`` fails listing the queries when the block runs more."""
+    from harness.query_budget import assert_max_queries as context
+
+    return context
+
+
+@pytest.fixture
+def assert_constant_queries():  # type: ignore[no-untyped-def]
+    """``await assert_constant_queries(app, path, scales=("5x4", "50x20"))`` fails when the count grows."""
+    from harness.query_budget import assert_constant_queries as check
+
+    return check
