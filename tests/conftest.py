@@ -8,8 +8,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _private_state(tmp_path, monkeypatch):
-    """Hints and check history of a test never touch the developer's own."""
+    """Hints, check history and whatever a graded submission writes (it may plant a results.json in
+    its working directory or home) stay in the test's own folder, never the developer's or the repository's."""
     monkeypatch.setenv("KATA_STATE_DIR", str(tmp_path / "state"))
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
 
 
 def kata(*args: str) -> list[str]:
