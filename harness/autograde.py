@@ -35,8 +35,8 @@ def grade_submission(
 
 
 def app_digest(tree: Path, exercise: Exercise) -> str | None:
-    """A hash of the exercise folder's app.py, to grade identical files once."""
+    """A hash of the student's file for the exercise, to grade identical files once."""
     try:
-        return hashlib.sha256((tree / exercise.name / "app.py").read_bytes()).hexdigest()
+        return hashlib.sha256((tree / exercise.name / exercise.work_file).read_bytes()).hexdigest()
     except OSError:
         return None

@@ -43,9 +43,20 @@ class Exercise:
         except KeyError:
             raise KataError(f"{self.name}/exercise.toml has no budget.{key}") from None
 
+    @property
+    def work_file(self) -> str:
+        """The file the student works on: app.py, or e.g. a test file (``work_file`` in exercise.toml)."""
+        return str(self.meta.get("work_file", "app.py"))
+
+    def submitted_file(self, target: Path) -> Path:
+        """The student's work for this exercise under ``target``."""
+        return resolve_target(target) / self.name / self.work_file
+
     def app_file(self, target: Path) -> Path:
-        """The submission's app.py for this exercise under ``target``."""
-        return resolve_target(target) / self.name / "app.py"
+        """The app to run: the submission's app.py, or the kata's own when the work is something else."""
+        if self.work_file == "app.py":
+            return resolve_target(target) / self.name / "app.py"
+        return self.folder / "app.py"
 
 
 def _load_meta(folder: Path) -> dict[str, Any]:

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import clock, integrity, loader
-from harness.catalog import Exercise, KataError
+from harness.catalog import Exercise, KataError, resolve_target
 from harness.config import env_int
+from harness.db import QueryLatency
 from harness.measure import RequestMetrics
 from harness.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world import Client, Exchange, RequestHung, World
@@ -88,7 +89,8 @@ class Grading:
     """What a check gets: the exercise, the submission, and ways to run it."""
 
     exercise: Exercise
-    app_file: Path
+    app_file: Path  # the app to run
+    submission: Path  # the submission's folder for this exercise
     hidden_seed: int = DEFAULT_HIDDEN_SEED
     _memo: dict[Any, Any] = field(default_factory=dict)
 
@@ -100,9 +102,21 @@ class Grading:
         return self.exercise.budget(key)
 
     @asynccontextmanager
-    async def serve(self, scale: str | None = None, seed: int = PUBLIC_SEED) -> AsyncIterator[Client]:
-        """A fresh world and a fresh import of the submission's app."""
-        async with World(scale=scale or profile_scale(self.exercise), seed=seed) as world:
+    async def serve(
+        self,
+        scale: str | None = None,
+        seed: int = PUBLIC_SEED,
+        latency: QueryLatency | None = None,
+        configure: Callable[[World], None] | None = None,
+    ) -> AsyncIterator[Client]:
+        """A fresh world and a fresh import of the submission's app.
+
+        ``latency`` replaces the query latency model; ``configure`` may change
+        the world before the app starts (slow or failing services...).
+        """
+        async with World(scale=scale or profile_scale(self.exercise), seed=seed, latency=latency) as world:
+            if configure is not None:
+                configure(world)
             app = loader.load_app(self.app_file)
             async with world.serve(app) as client:
                 yield client
@@ -263,6 +277,7 @@ def grade(
     grading = Grading(
         exercise,
         exercise.app_file(target),
+        resolve_target(target) / exercise.name,
         hidden_seed if hidden_seed is not None else hidden_seed_from_env(),
     )
     integrity.arm()  # before any submission code runs

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -32,16 +35,34 @@ PathOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr(active: bool) -> Iterator[None]:
+    """While a submission runs, its prints (fd 1) go to stderr, so --json output stays one clean object."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _fail(message: str) -> typer.Exit:
     errors.print(f"[red]error:[/red] {message}")
     return typer.Exit(2)
 
 
-def _app_file(exercise: Exercise, path: Path) -> Path:
-    app_file = exercise.app_file(path)
-    if not app_file.is_file():
-        raise KataError(f"there is no {exercise.name}/app.py under {catalog.resolve_target(path)}")
-    return app_file
+def _work_file(exercise: Exercise, path: Path) -> Path:
+    """The student's file for the exercise (usually app.py), which must exist."""
+    work_file = exercise.submitted_file(path)
+    if not work_file.is_file():
+        raise KataError(f"there is no {exercise.name}/{exercise.work_file} under {catalog.resolve_target(path)}")
+    return work_file
 
 
 @app.command("list")
@@ -53,7 +74,7 @@ def list_exercises(path: PathOption = Path("exercises")) -> None:
     colors = {"passed": "green", "failed": "red", "changed": "yellow", "not checked": "dim"}
     try:
         for exercise in catalog.exercises():
-            status = state.check_status(exercise, exercise.app_file(path).resolve())
+            status = state.check_status(exercise, exercise.submitted_file(path).resolve())
             table.add_row(
                 exercise.number,
                 f"{exercise.slug}\n[dim]{exercise.title}[/dim]",
@@ -76,8 +97,9 @@ def check(
     """Grade one exercise: correctness first, then the measured budgets."""
     try:
         exercise = catalog.find(exercise_key)
-        app_file = _app_file(exercise, path)
-        report = checks.grade(exercise, catalog.resolve_target(path), hidden_seed=seed)
+        app_file = _work_file(exercise, path)
+        with _stdout_to_stderr(as_json):
+            report = checks.grade(exercise, catalog.resolve_target(path), hidden_seed=seed)
     except KataError as error:
         raise _fail(str(error)) from None
     state.record_check(exercise, app_file, report.passed)
@@ -141,7 +163,9 @@ def profile(
         exercise = catalog.find(exercise_key)
         if scale is not None:
             parse_scale(scale)
-        result = run_profile(exercise, _app_file(exercise, path), scale)
+        _work_file(exercise, path)
+        with _stdout_to_stderr(as_json):
+            result = run_profile(exercise, exercise.app_file(path), scale)
     except (KataError, ValueError) as error:
         raise _fail(str(error)) from None
     if as_json:
@@ -196,7 +220,8 @@ def serve(
 
     try:
         exercise = catalog.find(exercise_key)
-        app_file = _app_file(exercise, path)
+        _work_file(exercise, path)
+        app_file = exercise.app_file(path)
         scale = scale or profile_scale(exercise)
         _, example, _ = profile_request(exercise)
         console.print(f"[bold]{exercise.name}[/bold] on http://{host}:{port}{example}  (scale {scale}; Ctrl+C stops)")

@@ -110,12 +110,12 @@ def to_csv(table: dict[str, dict[str, Cell]]) -> str:
 
 def diff_against_starter(tree: Path, exercise: Exercise, name: str) -> str:
     """A unified diff of the submission's app.py against the pristine starter."""
-    starter = CATALOG_DIR / exercise.name / "app.py"
-    submitted = tree / exercise.name / "app.py"
+    starter = CATALOG_DIR / exercise.name / exercise.work_file
+    submitted = tree / exercise.name / exercise.work_file
     try:
         theirs = submitted.read_text(errors="replace").splitlines(keepends=True)
     except OSError:
-        return f"--- {name}: no {exercise.name}/app.py\n"
+        return f"--- {name}: no {exercise.name}/{exercise.work_file}\n"
     ours = starter.read_text().splitlines(keepends=True)
-    return "".join(difflib.unified_diff(ours, theirs, f"starter/{exercise.name}/app.py",
-                                        f"{name}/{exercise.name}/app.py"))
+    return "".join(difflib.unified_diff(ours, theirs, f"starter/{exercise.name}/{exercise.work_file}",
+                                        f"{name}/{exercise.name}/{exercise.work_file}"))

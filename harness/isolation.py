@@ -81,8 +81,8 @@ def grade_isolated_timed(
 ) -> tuple[checks.Report, dict[str, float]]:
     """``grade_isolated``, plus the real seconds each check took (for result files, never for grades)."""
     source = tree / exercise.name
-    if not (source / "app.py").is_file():
-        return _failed(exercise, f"the submission has no {exercise.name}/app.py"), {}
+    if not (source / exercise.work_file).is_file():
+        return _failed(exercise, f"the submission has no {exercise.name}/{exercise.work_file}"), {}
     workdir = Path(tempfile.mkdtemp(prefix="kata-grade-"))
     user = unprivileged_user(limits.user)
     try:

@@ -10,6 +10,7 @@ works from anywhere the kata is installed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,5 +79,39 @@ def assert_max_queries():  # type: ignore[no-untyped-def]
 def assert_constant_queries():  # type: ignore[no-untyped-def]
     """``await assert_constant_queries(app, path, scales=("5x4", "50x20"))`` fails when the count grows."""
     from harness.query_budget import assert_constant_queries as check
+
+    return check
+
+
+@pytest.fixture
+def kata_app_file(request: pytest.FixtureRequest) -> Path:
+    """The app under test: ``KATA_APP_UNDER_TEST`` (set by the grader), else app.py beside the test file,
+    else the app of the kata's exercise folder of the same name (for solutions/)."""
+    chosen = os.environ.get("KATA_APP_UNDER_TEST")
+    if chosen:
+        return Path(chosen)
+    folder = Path(request.path).parent
+    beside = folder / "app.py"
+    return beside if beside.is_file() else catalog.CATALOG_DIR / folder.name / "app.py"
+
+
+@pytest.fixture
+def kata_client(kata_app_file: Path):  # type: ignore[no-untyped-def]
+    """A sync client into the app under test, in a simulated world at scale 10x8, on the virtual clock."""
+    from harness.testing import WorldClient
+
+    client = WorldClient(kata_app_file)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def kata_constant_queries(kata_app_file: Path):  # type: ignore[no-untyped-def]
+    """``kata_constant_queries(path, scales=("5x4", "50x20"))``: the app under test, one fresh world per scale."""
+    from harness import clock, loader
+    from harness.query_budget import assert_constant_queries
+
+    def check(path: str, scales: tuple[str, ...] = ("5x4", "50x20")) -> dict[str, int]:
+        return clock.run(assert_constant_queries(loader.load_app(kata_app_file), path, scales))
 
     return check

@@ -83,6 +83,9 @@ class Client:
         await self._http.aclose()
 
 
+_open_worlds: list[World] = []
+
+
 class World:
     """Database, services and network of one run, active while entered."""
 
@@ -109,15 +112,18 @@ class World:
         self.database = db.Database(f"sqlite+aiosqlite:///{path}", self.latency)
         await self.database.warm_up()
         db.activate(self.database)
+        _open_worlds.append(self)
         self._mocks = self.services.mocked()
         self._mocks.__enter__()
         database, services = self.database, self.services
         self._invariants = [
             integrity.add_invariant("query latency model", lambda: database.latency is self.latency),
             integrity.add_invariant("query listeners (counting and latency)", database.listening),
-            integrity.add_invariant("active database", lambda: db.active() is database),
+            integrity.add_invariant("active database", lambda: db.active() is _open_worlds[-1].database),
             integrity.add_invariant("service latencies", lambda: services.latencies_intact()),
-            integrity.add_invariant("httpx client counting", lambda: services.counting_intact()),
+            integrity.add_invariant(
+                "httpx client counting", lambda: _open_worlds[-1] is not self or services.counting_intact()
+            ),
         ]
         return self
 
@@ -125,7 +131,9 @@ class World:
         for remove in self._invariants:
             remove()
         self._mocks.__exit__(None, None, None)
-        db.activate(None)
+        _open_worlds.remove(self)
+        # Worlds nest (a test may open one inside another): the enclosing one is active again.
+        db.activate(_open_worlds[-1].database if _open_worlds else None)
         if self.database is not None:
             await self.database.dispose()
         if self._tmp is not None:

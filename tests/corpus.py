@@ -24,6 +24,7 @@ class Case:
     words: str | None = None  # must appear in a failure message
     why: str = ""
     isolated_only: bool = False  # kills or hangs the process it runs in: only `kata grade` survives it
+    file: str | None = None  # the file edited: the exercise's work file (usually app.py) by default
 
 
 CASES: dict[str, Case] = {
@@ -331,12 +332,14 @@ def build(name: str, folder: Path) -> Path:
     """Write case ``name`` under ``folder`` (a submission tree) and return ``folder``."""
     case = CASES[name]
     exercise = catalog.find(case.exercise)
-    source = exercise.app_file(catalog.resolve_target(case.base)).read_text()
+    base = catalog.resolve_target(case.base) / exercise.name
+    edited = case.file or exercise.work_file
+    source = (base / edited).read_text()
     for old, new in case.edits:
         if old not in source:
-            raise AssertionError(f"corpus case {name}: {old!r} is no longer in {case.base}/{exercise.name}/app.py")
+            raise AssertionError(f"corpus case {name}: {old!r} is no longer in {case.base}/{exercise.name}/{edited}")
         source = source.replace(old, new)
     target = folder / exercise.name
     target.mkdir(parents=True, exist_ok=True)
-    (target / "app.py").write_text(source)
+    (target / edited).write_text(source)
     return folder

@@ -1,0 +1,406 @@
+"""06 server-timing: a Server-Timing header whose numbers are this request's own, same answers."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from html import escape
+from typing import Any
+
+from harness.checks import Check, CheckFailed, Grading, assert_same_response, explain_status
+from harness.db import QueryLatency
+from harness.measure import RequestMetrics
+from harness.seed import PUBLIC_SEED, Dataset, dataset
+from harness.services import analytics_summary
+from harness.world import Client, Exchange, World
+
+ORG_IDS = (1, 2, 3, 4)
+MISSING_ORG = 999
+REPORT_ORG_IDS = (1, 3, MISSING_ORG)  # the full one, the empty one, the missing one
+SCALE = "10x8"
+METRICS = ("db", "ext", "total")
+# Requests sent one after another in one world: every route, and later requests
+# that would show numbers carried over from earlier ones.
+SEQUENCE = (
+    "/organizations/1",
+    "/organizations/1/summary",
+    "/organizations/1/report.html",
+    "/organizations/2",
+    "/organizations/4/summary",
+)
+# Sent at the same time: different work (3 queries and a partner call vs 2 queries and no call).
+CONCURRENT = ("/organizations/1/summary", "/organizations/2")
+
+HOLDER_ADVICE = (
+    "create a fresh holder (e.g. a dict) in the middleware for every request, .set() it in a ContextVar "
+    "there, and let the cursor events and the httpx hooks add to it"
+)
+
+
+# --- the reference ------------------------------------------------------------
+
+
+def reference(data: Dataset, path: str) -> tuple[int, Any]:
+    """JSON routes as the pristine starter answers them, computed from the rows."""
+    parts = path.strip("/").split("/")
+    org_id = int(parts[1])
+    org = data.organizations.get(org_id)
+    if org is None:
+        return 404, None
+    projects = data.projects_of(org_id)
+    if len(parts) == 2:
+        return 200, {
+            "id": org["id"],
+            "name": org["name"],
+            "city": org["city"],
+            "member_count": org["member_count"],
+            "project_count": len(projects),
+        }
+    statuses: dict[str, int] = {}
+    for project in projects:
+        for task in data.tasks_of(project["id"]):
+            statuses[task["status"]] = statuses.get(task["status"], 0) + 1
+    return 200, {
+        "organization": org["name"],
+        "city": org["city"],
+        "projects": [{"name": p["name"], "task_count": len(data.tasks_of(p["id"]))} for p in projects],
+        "tasks_by_status": statuses,
+        "analytics": analytics_summary(data.seed, org_id),
+    }
+
+
+def assert_same_page(exchange: Exchange, data: Dataset, org_id: int, what: str) -> None:
+    """The HTML report: same status, still HTML, and about the right organization."""
+    org = data.organizations.get(org_id)
+    expected = 404 if org is None else 200
+    status = exchange.response.status_code
+    if status != expected:
+        raise CheckFailed(f"{what} returned HTTP {status}, expected {expected}{explain_status(exchange)}")
+    if org is None:
+        return
+    content_type = exchange.response.headers.get("content-type", "")
+    if not content_type.startswith("text/html"):
+        raise CheckFailed(f"{what} is no longer an HTML page (Content-Type: {content_type or 'none'})")
+    if escape(org["name"]) not in exchange.response.text:
+        raise CheckFailed(f"{what} does not show the organization's name {org['name']!r}")
+
+
+async def correct(g: Grading) -> str:
+    ids = (*ORG_IDS, MISSING_ORG)
+    for seed in g.seeds:
+        data = dataset(SCALE, seed)
+        kind = "public" if seed == PUBLIC_SEED else "hidden"
+        async with g.serve(SCALE, seed) as client:
+            for org_id in ids:
+                for path in (f"/organizations/{org_id}", f"/organizations/{org_id}/summary"):
+                    status, body = reference(data, path)
+                    assert_same_response(await client.get(path), status, body, f"GET {path} ({kind} data)")
+                if org_id in REPORT_ORG_IDS:
+                    path = f"/organizations/{org_id}/report.html"
+                    assert_same_page(await client.get(path), data, org_id, f"GET {path} ({kind} data)")
+    return (
+        f"organizations and summaries of {len(ORG_IDS)} organizations, report pages of {len(REPORT_ORG_IDS) - 1}, "
+        "and the 404s match the reference on public and hidden data"
+    )
+
+
+# --- reading the header -------------------------------------------------------
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+
+
+def _split(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside quoted strings."""
+    parts, current, quoted, escaped = [], [], False, False
+    for char in text:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == separator:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    if quoted:
+        raise ValueError("a quoted string is never closed")
+    parts.append("".join(current))
+    return parts
+
+
+def parse_server_timing(value: str) -> dict[str, dict[str, str]]:
+    """``db;dur=12.5;desc="Database", total;dur=30`` -> {"db": {"dur": "12.5", "desc": "Database"}, ...}.
+
+    The W3C Server Timing syntax: a comma-separated list of metrics, each a
+    token name followed by ``;param=value`` pairs (value a token or a quoted
+    string). Raises ValueError saying what is wrong.
+    """
+    metrics: dict[str, dict[str, str]] = {}
+    for entry in _split(value, ","):
+        if not entry.strip():
+            continue  # empty list elements are allowed
+        name, *params = (item.strip() for item in _split(entry, ";"))
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"the metric name {name!r} is not a token (letters, digits, - _ . and no spaces)")
+        if name in metrics:
+            raise ValueError(f"the metric {name!r} appears twice")
+        parsed: dict[str, str] = {}
+        for param in params:
+            key, equals, raw = (part.strip() for part in param.partition("="))
+            if not equals or not _TOKEN.fullmatch(key):
+                raise ValueError(f"{name}: {param!r} is not a parameter of the form name=value")
+            quoted = _QUOTED.fullmatch(raw)
+            if quoted:
+                raw = re.sub(r"\\(.)", r"\1", quoted.group(1))
+            elif not _TOKEN.fullmatch(raw):
+                raise ValueError(f"{name}: the value of {key} ({raw!r}) is neither a token nor a quoted string")
+            parsed.setdefault(key.lower(), raw)  # the first occurrence counts
+        metrics[name] = parsed
+    return metrics
+
+
+def durations(exchange: Exchange, what: str) -> dict[str, float]:
+    """{"db": ms, "ext": ms, "total": ms} from the response's Server-Timing header, or CheckFailed."""
+    values = exchange.response.headers.get_list("server-timing")
+    if not values:
+        raise CheckFailed(
+            f"no Server-Timing header on {what} (HTTP {exchange.response.status_code}): a client gets the "
+            "headers of the http.response.start message, so add it before the response starts (after call_next "
+            'in @app.middleware("http"), or to http.response.start in a pure ASGI middleware); a header added '
+            "at http.response.body is too late, the headers already went out"
+        )
+    header = ", ".join(values)
+    try:
+        parsed = parse_server_timing(header)
+    except ValueError as problem:
+        raise CheckFailed(
+            f"the Server-Timing header on {what} does not parse: {problem} (header: {header!r}); "
+            'expected e.g. db;dur=15.00, ext;dur=280.00, total;dur=295.00 (desc="..." is optional)'
+        ) from None
+    required = ["db", "total"] + (["ext"] if exchange.metrics.calls else [])
+    found: dict[str, float] = {"ext": 0.0}  # no partner call: ext may be left out
+    for name in required:
+        if name not in parsed:
+            raise CheckFailed(
+                f"the Server-Timing header on {what} has no {name!r} metric (header: {header!r}); "
+                "expected db, ext and total"
+            )
+    for name in METRICS:
+        if name not in parsed:
+            continue
+        raw = parsed[name].get("dur")
+        try:
+            duration = float(raw) if raw is not None else math.nan
+        except ValueError:
+            duration = math.nan
+        if not math.isfinite(duration) or duration < 0:
+            raise CheckFailed(
+                f"the Server-Timing header on {what}: {name} has no usable dur= (got {raw!r}, header: {header!r}); "
+                f"write {name};dur=<milliseconds>"
+            )
+        found[name] = duration
+    return found
+
+
+def truth(metrics: RequestMetrics) -> dict[str, float]:
+    """What the harness measured: DB time, external time, and the server-side time before the first body byte."""
+    sent = metrics.transfer_start if metrics.transfer_start is not None else metrics.end
+    return {
+        "db": metrics.db_ms,
+        "ext": metrics.external_ms,
+        "total": round((sent - metrics.start) * 1000, 3),
+    }
+
+
+def latencies(g: Grading) -> tuple[float, float]:
+    """(ms per SQL statement, ms for the analytics call) of the worlds the header is checked in.
+
+    Not the usual 5 ms and 280 ms, and derived from the hidden seed: a header
+    with constants (or 5 ms x the query count) cannot match, only measuring can.
+    """
+    return 5.0 + 0.75 * (1 + g.hidden_seed % 5), 280.0 + 10.0 * (1 + g.hidden_seed % 7)
+
+
+@asynccontextmanager
+async def serve_varied(g: Grading) -> AsyncIterator[Client]:
+    """Like ``g.serve(SCALE)``, in a world with the latencies of ``latencies(g)``."""
+    query_ms, analytics_ms = latencies(g)
+
+    def slower_analytics(world: World) -> None:
+        world.services.analytics.slow(analytics_ms)  # answers normally, after analytics_ms
+
+    async with g.serve(SCALE, PUBLIC_SEED, latency=QueryLatency(query_ms), configure=slower_analytics) as client:
+        yield client
+
+
+async def _sequence(g: Grading) -> list[tuple[str, Exchange]]:
+    async def run() -> list[tuple[str, Exchange]]:
+        async with serve_varied(g) as client:
+            return [(path, await client.get(path)) for path in SEQUENCE]
+
+    return await g.once("sequence", run)
+
+
+# --- the checks ---------------------------------------------------------------
+
+
+async def header_present_and_parses(g: Grading) -> str:
+    for path, exchange in await _sequence(g):
+        durations(exchange, f"GET {path}")
+    return f"Server-Timing with db, ext and total parses on {len(SEQUENCE)} requests to the three routes"
+
+
+def _tolerance(g: Grading, name: str) -> float:
+    return float(g.budget(f"{name}_tolerance_ms"))
+
+
+def _what(name: str, ms: float) -> str:
+    if name == "db":
+        return f"its queries took {ms:g} ms"
+    if name == "ext":
+        return f"its partner calls took {ms:g} ms"
+    return f"it ran {ms:g} ms on the server before its first byte went out"
+
+
+def _where(g: Grading, name: str) -> str:
+    query_ms, analytics_ms = latencies(g)
+    measure = (
+        f"; this world charges {query_ms:g} ms per statement and {analytics_ms:g} ms per analytics call, "
+        "not the usual 5 and 280 ms: measure, do not estimate"
+    )
+    if name == "db":
+        return (
+            "time each statement between before_cursor_execute and after_cursor_execute on "
+            "engine().sync_engine (attached in the lifespan) and add it to this request's holder" + measure
+        )
+    if name == "ext":
+        return (
+            "time each call on the shared httpx client (event hooks or a small wrapper) and add it to the holder"
+            + measure
+        )
+    return (
+        "measure total in the middleware, from before call_next to after it (time.perf_counter()), "
+        "not inside the handler"
+    )
+
+
+def _never_saw(facts: str) -> str:
+    return (
+        f"{facts}: the middleware never saw the time recorded for this request. A ContextVar .set() made in "
+        'the handler (or a dependency) is not visible after call_next in @app.middleware("http"): the handler '
+        "runs in a copy of the context. Fix: " + HOLDER_ADVICE + "; and check that the cursor listeners are attached "
+        "to engine().sync_engine in the lifespan"
+    )
+
+
+async def values_match_measurement(g: Grading) -> str:
+    earlier = {name: 0.0 for name in METRICS}
+    for path, exchange in await _sequence(g):
+        what = f"GET {path}"
+        reported, measured = durations(exchange, what), truth(exchange.metrics)
+        for name in METRICS:
+            tolerance = _tolerance(g, name)
+            got, want = reported[name], measured[name]
+            if abs(got - want) <= tolerance:
+                continue
+            facts = f"{what} reported {name};dur={got:g} but {_what(name, want)} (tolerance {tolerance:g} ms)"
+            if name != "total" and earlier[name] > 0 and abs(got - (want + earlier[name])) <= tolerance:
+                raise CheckFailed(
+                    f"{facts}: {got:g} ms is this request plus the {earlier[name]:g} ms of the requests before "
+                    "it: the numbers pile up across requests in one dict shared by every request (a "
+                    "ContextVar(..., default={}) default or a module-level dict); " + HOLDER_ADVICE
+                )
+            if name != "total" and got == 0:
+                raise CheckFailed(_never_saw(facts))
+            raise CheckFailed(f"{facts}: {_where(g, name)}")
+        for name in METRICS:
+            earlier[name] += measured[name]
+    query_ms, analytics_ms = latencies(g)
+    return (
+        f"db, ext and total match the harness's measurement on {len(SEQUENCE)} consecutive requests "
+        f"at {query_ms:g} ms per statement and {analytics_ms:g} ms per analytics call "
+        f"(db/ext within {_tolerance(g, 'db'):g}/{_tolerance(g, 'ext'):g} ms, total within "
+        f"{_tolerance(g, 'total'):g} ms)"
+    )
+
+
+async def _right_alone(g: Grading, path: str, name: str) -> bool:
+    """Whether ``path`` reported the right ``name`` when it ran alone, in the sequence."""
+    for sent, exchange in await _sequence(g):
+        if sent == path:
+            try:
+                reported = durations(exchange, f"GET {path}")
+            except CheckFailed:
+                return False
+            return abs(reported[name] - truth(exchange.metrics)[name]) <= _tolerance(g, name)
+    return False
+
+
+async def concurrent_requests_separate(g: Grading) -> str:
+    async with serve_varied(g) as client:
+        exchanges = await asyncio.gather(*(client.get(path) for path in CONCURRENT))
+    pairs = list(zip(CONCURRENT, exchanges, strict=True))
+    measured = [truth(exchange.metrics) for _, exchange in pairs]
+    for index, (path, exchange) in enumerate(pairs):
+        other_path, other = CONCURRENT[1 - index], measured[1 - index]
+        reported, own = durations(exchange, f"GET {path}"), measured[index]
+        for name in METRICS:
+            tolerance = _tolerance(g, name)
+            got, want = reported[name], own[name]
+            if abs(got - want) <= tolerance:
+                continue
+            facts = (
+                f"GET {path} and GET {other_path} ran at the same time; GET {path} reported {name};dur={got:g} "
+                f"but {_what(name, want)}, and the other request's {name} was {other[name]:g} ms "
+                f"(tolerance {tolerance:g} ms)"
+            )
+            if name == "total":
+                raise CheckFailed(f"{facts}: {_where(g, name)}")
+            if got == 0:
+                raise CheckFailed(_never_saw(facts))
+            if got > want or await _right_alone(g, path, name):
+                raise CheckFailed(
+                    f"{facts}: the two requests shared one timings holder, so their numbers mixed (a "
+                    "ContextVar(..., default={}) default, a module-level dict or variable, or one holder made at "
+                    "startup is the same object for every request); " + HOLDER_ADVICE
+                )
+            raise CheckFailed(f"{facts}: {_where(g, name)}")
+    summary = "; ".join(
+        f"GET {path}: db {m['db']:g}, ext {m['ext']:g}, total {m['total']:g} ms"
+        for path, m in zip(CONCURRENT, measured, strict=True)
+    )
+    return f"two concurrent requests each reported their own numbers ({summary})"
+
+
+CHECKS = [
+    Check(
+        "correct",
+        "every route answers as the reference, 404 included, on public and hidden data",
+        correct,
+        guard=True,
+    ),
+    Check(
+        "header_present_and_parses",
+        "a Server-Timing header with db, ext and total on every route, in the standard syntax",
+        header_present_and_parses,
+    ),
+    Check(
+        "values_match_measurement",
+        "db, ext and total equal the harness's own measurement of the request",
+        values_match_measurement,
+    ),
+    Check(
+        "concurrent_requests_separate",
+        "two concurrent requests each report their own numbers",
+        concurrent_requests_separate,
+    ),
+]

@@ -1,0 +1,67 @@
+"""Exercise 06 in a real browser: Chromium reads the Server-Timing entries back.
+
+`kata serve 06 --path solutions` serves the report page; headless Chromium
+loads it, the page's script copies `performance.getEntriesByType('navigation')
+[0].serverTiming` into the DOM, and `--dump-dom` hands it back.
+"""
+
+import html
+import json
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+from conftest import ROOT, kata
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def served_solution():
+    port = free_port()
+    server = subprocess.Popen(kata("serve", "06", "--path", "solutions", "--port", str(port)), cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/organizations/999", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "kata serve 06 did not start"
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_chromium_sees_the_server_timing_entries(served_solution, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no Chromium here (CI installs the Debian package `chromium`)")
+    dom = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+         "--dump-dom", f"{served_solution}/organizations/1/report.html"],
+        capture_output=True, text=True, timeout=120,
+    ).stdout
+    found = re.search(r'<pre id="server-timing">(.*?)</pre>', dom, re.S)
+    assert found, f"no server-timing block in the page: {dom[:300]!r}"
+    entries = {entry["name"]: entry for entry in json.loads(html.unescape(found.group(1)))}
+    assert {"db", "ext", "total"} <= set(entries)
+    # Real time under `kata serve`: the page's queries (5 ms each) and its partner call (280 ms) really waited.
+    assert entries["db"]["duration"] >= 5
+    assert entries["ext"]["duration"] >= 280
+    assert entries["total"]["duration"] >= entries["db"]["duration"] + entries["ext"]["duration"] - 1
