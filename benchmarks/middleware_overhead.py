@@ -30,9 +30,12 @@ from harness.db import QueryLatency, get_db  # noqa: E402
 from harness.models import Organization  # noqa: E402
 from harness.world import World  # noqa: E402
 
+SOLUTIONS = [ROOT / "solutions"]  # searched in order; --solutions puts another tree first
+
 
 def solution(name: str):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "solutions" / name / "app.py")
+    path = next(tree / name / "app.py" for tree in SOLUTIONS if (tree / name / "app.py").is_file())
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -60,9 +63,9 @@ def make_app(instrumented: bool) -> FastAPI:
             raise HTTPException(status_code=404)
         return {"id": org.id, "name": org.name, "city": org.city}
 
-    if instrumented:
-        for middleware in (profiler.profile_queries, server_timing.server_timing, timing.time_and_log_requests):
-            app.middleware("http")(middleware)
+    if instrumented:  # the very middleware each solution registered, whichever way it did
+        for module in (profiler, server_timing, timing):
+            app.user_middleware[0:0] = module.app.user_middleware
     return app
 
 
@@ -92,7 +95,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--block", type=int, default=100)
+    parser.add_argument("--solutions", type=Path, help="a tree with other NN_slug/app.py to measure instead")
     args = parser.parse_args()
+    if args.solutions:
+        SOLUTIONS.insert(0, args.solutions.resolve())
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)  # the middleware's JSON log lines

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from conftest import ROOT
 
+from harness import catalog
+
 GRADESCOPE = ROOT / "autograder" / "gradescope"
 
 
@@ -31,7 +33,7 @@ def test_run_autograder_grades_a_student_repository(tmp_path):
                           env={"PATH": "/usr/bin:/bin", "AUTOGRADER_ROOT": str(root), "KATA_BIN": str(kata)})
     assert proc.returncode == 0, proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
-    assert results["score"] == results["max_score"] == 30
+    assert results["score"] == results["max_score"] == 10 * len(catalog.exercises())
 
 
 def test_classroom_workflow_grades_with_a_pristine_kata():

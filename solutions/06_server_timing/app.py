@@ -1,7 +1,7 @@
 """Organization pages, fixed: every response says where its time went.
 
 A ``Server-Timing`` header (``db;dur=…, ext;dur=…, total;dur=…``, in ms) is
-added by a middleware. The middleware creates a fresh ``timings`` dict for
+added by a pure ASGI middleware. The middleware creates a fresh ``timings`` dict for
 each request and puts it in a ContextVar; SQLAlchemy cursor events add each
 statement's time to it, httpx event hooks on the shared client add each
 partner call's time. The handlers themselves are unchanged.
@@ -17,6 +17,8 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from harness.db import engine, get_db
 from harness.models import Organization, Project, Task
@@ -63,26 +65,47 @@ async def lifespan(app: FastAPI):
         event.remove(sync_engine, "after_cursor_execute", after_cursor_execute)
 
 
+class ServerTimingMiddleware:
+    """Pure ASGI: adds Server-Timing to the response's first message.
+
+    It creates this request's ``timings`` holder; the handler runs in a copy of
+    this context, so a ContextVar.set() made there would not be seen here, but
+    changes to this dict are. Headers go out with ``http.response.start``, so
+    that is where the header is added (any later is too late). Unlike
+    ``@app.middleware("http")`` it starts no extra task per request, which the
+    overhead benchmark (benchmarks/middleware_overhead.py) shows.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        timings = {"db": 0.0, "ext": 0.0}
+        token = request_timings.set(timings)
+        started = time.perf_counter()
+
+        async def send_with_timing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                total = (time.perf_counter() - started) * 1000
+                MutableHeaders(scope=message).append(
+                    "Server-Timing",
+                    f'db;dur={timings["db"]:.2f};desc="Database", '
+                    f'ext;dur={timings["ext"]:.2f};desc="Partner APIs", '
+                    f'total;dur={total:.2f};desc="Total"',
+                )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_timing)
+        finally:
+            request_timings.reset(token)
+
+
 app = FastAPI(title="Organizations", lifespan=lifespan)
-
-
-@app.middleware("http")
-async def server_timing(request: Request, call_next):
-    # The middleware creates the holder and keeps a reference to it: the
-    # handler runs in a copy of this context, so a ContextVar.set() made there
-    # would not be seen here, but changes to this dict are.
-    timings = {"db": 0.0, "ext": 0.0}
-    request_timings.set(timings)
-    started = time.perf_counter()
-    response = await call_next(request)
-    total = (time.perf_counter() - started) * 1000
-    # call_next returned before the response was sent: headers can still change.
-    response.headers["Server-Timing"] = (
-        f'db;dur={timings["db"]:.2f};desc="Database", '
-        f'ext;dur={timings["ext"]:.2f};desc="Partner APIs", '
-        f'total;dur={total:.2f};desc="Total"'
-    )
-    return response
+app.add_middleware(ServerTimingMiddleware)
 
 
 def get_http(request: Request) -> httpx.AsyncClient:

@@ -1,0 +1,301 @@
+"""07 query-profiler: per-request query count and time, and a warning only for the N+1."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from structlog.testing import capture_logs
+
+from harness.checks import Check, CheckFailed, Grading, compare_with_reference, explain_status, profile_scale
+from harness.measure import RequestMetrics
+from harness.seed import Dataset
+from harness.world import Exchange
+
+ORG_IDS = (1, 2, 3)  # many tasks, unassigned tasks, no projects
+MISSING_ORG = 999
+CORRECTNESS_SCALE = "10x8"
+SLOW = "/organizations/1/dashboard"  # the N+1 route
+FAST = "/organizations/1/dashboard/fast"  # its fixed twin
+MISSING = f"/organizations/{MISSING_ORG}/dashboard"
+COUNT = "x-query-count"
+TIME = "x-query-time-ms"
+
+
+def reference(data: Dataset, path: str) -> tuple[int, Any]:
+    """Both dashboards as the pristine starter returns them, computed from the rows."""
+    org_id = int(path.split("/")[2])
+    org = data.organizations.get(org_id)
+    if org is None:
+        return 404, None
+    projects = []
+    for project in data.projects_of(org_id):
+        tasks = data.tasks_of(project["id"])
+        projects.append(
+            {
+                "project_name": project["name"],
+                "task_count": len(tasks),
+                "tasks": [
+                    {"id": t["id"], "title": t["title"], "status": t["status"], "assignee": data.assignee_name(t)}
+                    for t in tasks
+                ],
+            }
+        )
+    return 200, {"organization": org["name"], "member_count": org["member_count"], "projects": projects}
+
+
+async def correct(g: Grading) -> str:
+    paths = [
+        f"/organizations/{org_id}/dashboard{suffix}" for org_id in (*ORG_IDS, MISSING_ORG) for suffix in ("", "/fast")
+    ]
+    with capture_logs():  # the app's own log lines would clutter the report
+        await compare_with_reference(g, CORRECTNESS_SCALE, paths, reference)
+    return (
+        f"both dashboards of {len(ORG_IDS)} organizations and their 404s match the reference on public and hidden data"
+    )
+
+
+# --- reading the app's headers -----------------------------------------------
+
+
+def _what(path: str, scale: str) -> str:
+    route = "the fixed route" if path.endswith("/fast") else "the N+1 route"
+    return f"GET {path} ({route}, scale {scale})"
+
+
+def _header(exchange: Exchange, name: str, what: str) -> float:
+    metrics = exchange.metrics
+    value = metrics.headers.get(name)
+    if value is None:
+        raise CheckFailed(
+            f"no {name.title()} header on {what} (HTTP {metrics.status}{explain_status(exchange)}): "
+            "add it to every response in a middleware, after the handler ran"
+        )
+    try:
+        return float(value)
+    except ValueError:
+        raise CheckFailed(f"{name.title()}: {value!r} on {what} is not a number") from None
+
+
+def _top(metrics: RequestMetrics) -> str:
+    groups = metrics.repeated()
+    if not groups:
+        return ""
+    return f" (most repeated: {groups[0]['sql']} x{groups[0]['count']} from {groups[0]['call_site']})"
+
+
+@dataclass
+class Session:
+    """What one app at one scale did: requests one after another (with the structlog events each
+    logged), then two at the same time."""
+
+    sequential: list[tuple[str, Exchange, list[dict[str, Any]]]]
+    concurrent: list[tuple[str, Exchange]]
+
+
+async def _session(g: Grading, scale: str) -> Session:
+    """The N+1 route, the fixed route and a 404 one after another, then (at the first of the
+    count_scales) the two routes together."""
+
+    async def measure() -> Session:
+        sequential = []
+        with capture_logs():  # the app's own log lines would clutter the report
+            async with g.serve(scale) as client:
+                for path in (SLOW, FAST, MISSING):
+                    with capture_logs() as events:
+                        exchange = await client.get(path)
+                    sequential.append((path, exchange, events))
+                together = []
+                if scale == g.budget("count_scales")[0]:
+                    slow, fast = await asyncio.gather(client.get(SLOW), client.get(FAST))
+                    together = [(SLOW, slow), (FAST, fast)]
+        return Session(sequential, together)
+
+    return await g.once(("session", scale), measure)
+
+
+async def _sequential(g: Grading, scale: str) -> list[tuple[str, Exchange]]:
+    return [(path, exchange) for path, exchange, _ in (await _session(g, scale)).sequential]
+
+
+async def count_matches(g: Grading) -> str:
+    seen = []
+    for scale in g.budget("count_scales"):
+        earlier = 0  # statements of the earlier requests in this world
+        for path, exchange in await _sequential(g, scale):
+            what = _what(path, scale)
+            reported, ran = _header(exchange, COUNT, what), len(exchange.metrics.queries)
+            if reported != ran:
+                if earlier and reported == earlier + ran:
+                    raise CheckFailed(
+                        f"X-Query-Count {reported:g} on {what}, but it ran {ran} statements: {reported:g} is this "
+                        f"request's {ran} plus the {earlier} of the requests before it. The stats object outlives "
+                        "the request (a module-level object, or a ContextVar default, is shared by every request): "
+                        "create a fresh QueryStats in the middleware for each request and set it in the ContextVar"
+                    )
+                raise CheckFailed(
+                    f"X-Query-Count {reported:g} on {what}, but the harness counted {ran} SQL statements"
+                    f"{_top(exchange.metrics)}: "
+                    "record every statement, in after_cursor_execute on engine().sync_engine, into the request's "
+                    "own QueryStats"
+                )
+            earlier += ran
+            seen.append(f"{ran:g}")
+    return f"X-Query-Count equals the statements run ({', '.join(seen)}) on both routes and a 404, at " + " and ".join(
+        g.budget("count_scales")
+    )
+
+
+async def time_matches(g: Grading) -> str:
+    tolerance = g.budget("time_tolerance_ms")
+    seen = []
+    for scale in g.budget("count_scales"):
+        for path, exchange in await _sequential(g, scale):
+            what = _what(path, scale)
+            reported, db_ms = _header(exchange, TIME, what), exchange.metrics.db_ms
+            if abs(reported - db_ms) > tolerance:
+                queries = len(exchange.metrics.queries)
+                unit = ""
+                if db_ms and abs(reported * 1000 - db_ms) <= tolerance:
+                    unit = " (that is the DB time in seconds: report milliseconds)"
+                raise CheckFailed(
+                    f"X-Query-Time-Ms {reported:g} on {what}, but its {queries} statements spent {db_ms:g} ms in "
+                    f"the database (tolerance {tolerance:g} ms){unit}: take time.perf_counter() in "
+                    "before_cursor_execute and again in after_cursor_execute, and add up the differences of this "
+                    "request's statements"
+                )
+            seen.append(f"{db_ms:g}")
+    return f"X-Query-Time-Ms within {tolerance:g} ms of the modeled DB time ({', '.join(seen)} ms)"
+
+
+async def concurrent_requests_separate(g: Grading) -> str:
+    scale = g.budget("count_scales")[0]
+    results = []
+    for path, exchange in (await _session(g, scale)).concurrent:
+        results.append((path, _header(exchange, COUNT, _what(path, scale)), len(exchange.metrics.queries)))
+    told = "; ".join(f"GET {path} reported {reported:g} but ran {ran}" for path, reported, ran in results)
+    if any(reported != ran for _, reported, ran in results) and not any(reported > ran for _, reported, ran in results):
+        raise CheckFailed(
+            f"two requests served at the same time: {told}. Statements go uncounted: record every statement, in "
+            "after_cursor_execute on engine().sync_engine, into the QueryStats of the request that ran it"
+        )
+    if any(reported != ran for _, reported, ran in results):
+        raise CheckFailed(
+            f"two requests served at the same time mix their counts: {told}. A counter shared by every request "
+            "(a module-level variable, or one object the middleware resets at the start of each request, the "
+            "lecture's \"state the middleware resets\") counts the other request's queries too, and works only "
+            "while requests come one at a time: create a fresh QueryStats per request in the middleware and reach "
+            "it through a ContextVar"
+        )
+    return "concurrent requests report their own counts: " + ", ".join(f"GET {path} {ran}" for path, _, ran in results)
+
+
+def _values(value: Any) -> list[Any]:
+    """Every leaf value of a log event, nested dicts and lists included."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _values(item)]
+    if isinstance(value, list | tuple):
+        return [leaf for item in value for leaf in _values(item)]
+    return [value]
+
+
+def _brief(event: dict[str, Any], limit: int = 240) -> str:
+    text = repr({k: v for k, v in event.items() if k != "log_level"})
+    return text if len(text) <= limit else text[: limit - 5] + " ...}"
+
+
+def _names_query(event: dict[str, Any], shape: str, short_shape: str, count: int) -> tuple[bool, bool]:
+    """(does the event name the query's shape, does it say how many times it ran)."""
+    leaves = _values(event)
+    texts = [" ".join(str(v).split()) for v in leaves if isinstance(v, str)]
+    names = any(shape in text or short_shape in text for text in texts)
+    times = any(v == count for v in leaves if isinstance(v, int) and not isinstance(v, bool)) or any(
+        re.search(rf"(?<![\d.]){count}(?![\d.])", text) for text in texts
+    )
+    return names, times
+
+
+async def warns_only_when_it_should(g: Grading) -> str:
+    with capture_logs():  # the report's summary reuses this measurement: keep its log lines out of the report
+        await g.profile()
+    threshold = g.budget("query_warning_threshold")
+    scale = profile_scale(g.exercise)
+    told = []
+    for path, exchange, events in (await _session(g, scale)).sequential:
+        what, ran = _what(path, scale), len(exchange.metrics.queries)
+        if path == SLOW and ran <= threshold:
+            plural = "" if ran == 1 else "s"
+            raise CheckFailed(
+                f"{what} ran only {ran} statement{plural} (HTTP {exchange.metrics.status}{explain_status(exchange)}), "
+                f"not more than the threshold {threshold}: this check needs the N+1 route as the starter has it. Leave "
+                "the endpoints alone; the profiler is what you build"
+            )
+        warnings = [e for e in events if e.get("log_level") == "warning"]
+        if ran <= threshold:
+            if warnings:
+                header = exchange.metrics.headers.get(COUNT)
+                miscounted = f" (its X-Query-Count says {header}: see count_matches)" if header != str(ran) else ""
+                raise CheckFailed(
+                    f"{len(warnings)} warning(s) logged for {what}, which ran {ran} statements{miscounted} "
+                    f"(threshold {threshold}): {warnings[0].get('event')!r}. Warn only above the threshold, or the "
+                    "alarm that should catch an N+1 rings on every request and nobody reads it"
+                )
+            told.append(f"none for {ran} statements")
+            continue
+        if len(warnings) != 1:
+            others = sorted({str(e.get("log_level")) for e in events} - {"warning"})
+            elsewhere = f" (events at other levels: {', '.join(others)})" if others else ""
+            advice = (
+                "log one with structlog (`await logger.awarning(...)`) in the middleware, after the handler, when "
+                "the request's count is above settings.query_warning_threshold"
+                if not warnings
+                else "log it once per request, in the middleware after the handler, not in the cursor listener"
+            )
+            raise CheckFailed(
+                f"{len(warnings)} warnings logged (structlog, level warning) for {what}, which ran {ran} "
+                f"statements (threshold {threshold}); expected exactly one{elsewhere}: {advice}"
+            )
+        top = exchange.metrics.fingerprints()[0]
+        shape = next(q.fingerprint for q in exchange.metrics.queries if q.call_site == top["call_site"])
+        tail = shape[shape.upper().find(" FROM ") + 1 :]  # the shape without its column list
+        names, times = _names_query(warnings[0], tail, top["sql"], top["count"])
+        if not (names and times):
+            missing = " and ".join(
+                part
+                for part, ok in (
+                    (f"the query's shape ({top['sql']}, values as ?)", names),
+                    (f"how many times it ran ({top['count']})", times),
+                )
+                if not ok
+            )
+            raise CheckFailed(
+                f"the warning for {what} is {_brief(warnings[0])}, but it does not name {missing}. The most repeated "
+                f"query ran {top['count']}x from {top['call_site']}: name it and its count, so the log line says "
+                "where the N+1 is"
+            )
+        told.append(f"one for {ran} statements naming {top['sql']} x{top['count']}")
+    return "warnings: " + "; ".join(told)
+
+
+CHECKS = [
+    Check(
+        "correct",
+        "both dashboards equal the reference, 404 included, on public and hidden data",
+        correct,
+        guard=True,
+    ),
+    Check("count_matches", "X-Query-Count equals the statements the request ran, at two scales", count_matches),
+    Check("time_matches", "X-Query-Time-Ms equals the modeled DB time of the request", time_matches),
+    Check(
+        "concurrent_requests_separate",
+        "two concurrent requests each report their own query count",
+        concurrent_requests_separate,
+    ),
+    Check(
+        "warns_only_when_it_should",
+        "one warning naming the most repeated query above the threshold, none below it",
+        warns_only_when_it_should,
+    ),
+]
