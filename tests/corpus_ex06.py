@@ -1,6 +1,10 @@
 """Bad (and one good) submissions of exercise 06, written as edits of its starter or solution."""
 
+import dataclasses
+
 from corpus import Case
+
+from harness import catalog
 
 _FRESH_HOLDER = '    timings = {"db": 0.0, "ext": 0.0}\n    request_timings.set(timings)\n'
 
@@ -189,4 +193,47 @@ CASES = {
         "is no longer an HTML page (Content-Type: none)",
         "the ASGI middleware replaces the response headers instead of adding one",
     ),
+}
+
+
+# The solution ships a pure ASGI middleware; the cases above were written
+# against the @app.middleware("http") version (the lecture's style), so each
+# case built from the solution first turns it back into that version.
+DECORATOR_SOLUTION = """app = FastAPI(title="Organizations", lifespan=lifespan)
+
+
+@app.middleware("http")
+async def server_timing(request: Request, call_next):
+    # The middleware creates the holder and keeps a reference to it: the
+    # handler runs in a copy of this context, so a ContextVar.set() made there
+    # would not be seen here, but changes to this dict are.
+    timings = {"db": 0.0, "ext": 0.0}
+    request_timings.set(timings)
+    started = time.perf_counter()
+    response = await call_next(request)
+    total = (time.perf_counter() - started) * 1000
+    # call_next returned before the response was sent: headers can still change.
+    response.headers["Server-Timing"] = (
+        f'db;dur={timings["db"]:.2f};desc="Database", '
+        f'ext;dur={timings["ext"]:.2f};desc="Partner APIs", '
+        f'total;dur={total:.2f};desc="Total"'
+    )
+    return response
+"""
+
+
+def _pure_asgi_solution() -> str:
+    source = (catalog.SOLUTIONS_DIR / "06_server_timing" / "app.py").read_text()
+    end_marker = "app.add_middleware(ServerTimingMiddleware)\n"
+    return source[source.index("class ServerTimingMiddleware:") : source.index(end_marker) + len(end_marker)]
+
+
+TO_DECORATOR = [
+    (_pure_asgi_solution(), DECORATOR_SOLUTION),
+    ("from starlette.datastructures import MutableHeaders\n", ""),
+    ("from starlette.types import ASGIApp, Message, Receive, Scope, Send\n", ""),
+]
+CASES = {
+    name: dataclasses.replace(case, edits=[*TO_DECORATOR, *case.edits]) if case.base == "solutions" else case
+    for name, case in CASES.items()
 }
