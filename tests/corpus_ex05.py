@@ -1,6 +1,10 @@
 """Submissions of exercise 05 (timing middleware), as edits of its starter and solution."""
 
+import dataclasses
+
 from corpus import Case
+
+from harness import catalog
 
 # The solution's middleware, whole (a case that swaps in another middleware replaces it).
 SOLUTION_MIDDLEWARE = """@app.middleware("http")
@@ -239,4 +243,28 @@ CASES = {
         set(),
         why="a pure ASGI middleware instead of @app.middleware: passes",
     ),
+}
+
+
+# The solution ships a pure ASGI middleware; the cases above were written
+# against its @app.middleware("http") version (the lecture's style), so each
+# case built from the solution first turns it back into that version.
+def _shipped_middleware() -> str:
+    source = (catalog.SOLUTIONS_DIR / "05_timing_middleware" / "app.py").read_text()
+    end = "app.add_middleware(TimingMiddleware)\n"
+    return source[source.index("class TimingMiddleware:") : source.index(end) + len(end)]
+
+
+TO_DECORATOR = [
+    (_shipped_middleware(), SOLUTION_MIDDLEWARE),
+    (
+        "from fastapi import Depends, FastAPI, HTTPException\n",
+        "from fastapi import Depends, FastAPI, HTTPException, Request, Response\n",
+    ),
+    ("from starlette.datastructures import MutableHeaders\n", ""),
+    ("from starlette.types import ASGIApp, Message, Receive, Scope, Send\n", ""),
+]
+CASES = {
+    name: dataclasses.replace(case, edits=[*TO_DECORATOR, *case.edits]) if case.base == "solutions" else case
+    for name, case in CASES.items()
 }

@@ -1,6 +1,10 @@
 """Bad (and one good) submissions of exercise 07, as edits of the starter or the solution."""
 
+import dataclasses
+
 from corpus import Case
+
+from harness import catalog
 
 _PER_REQUEST = """    stats = QueryStats()  # this request's own, never shared
     token = current_query_stats.set(stats)
@@ -142,4 +146,55 @@ CASES = {
         set(),
         why="the same profiler as a pure ASGI middleware wrapping send: passes",
     ),
+}
+
+
+# The solution ships a pure ASGI middleware; the cases above were written
+# against its @app.middleware("http") version (the lecture's style), so each
+# case built from the solution first turns it back into that version.
+DECORATOR_MIDDLEWARE = """@app.middleware("http")
+async def profile_queries(request: Request, call_next):
+    stats = QueryStats()  # this request's own, never shared
+    token = current_query_stats.set(stats)
+    try:
+        response = await call_next(request)
+    finally:
+        current_query_stats.reset(token)
+
+    response.headers["X-Query-Count"] = str(stats.count)
+    response.headers["X-Query-Time-Ms"] = f"{stats.total_ms:.2f}"
+    if stats.count > settings.query_warning_threshold:
+        sql, times = stats.most_repeated()
+        await logger.awarning(
+            "high_query_count",
+            method=request.method,
+            path=request.url.path,
+            query_count=stats.count,
+            query_time_ms=round(stats.total_ms, 2),
+            threshold=settings.query_warning_threshold,
+            most_repeated_sql=sql,
+            most_repeated_count=times,
+        )
+    return response
+"""
+
+
+def _shipped_middleware() -> str:
+    source = (catalog.SOLUTIONS_DIR / "07_query_profiler" / "app.py").read_text()
+    end = "app.add_middleware(QueryProfilerMiddleware)\n"
+    return source[source.index("class QueryProfilerMiddleware:") : source.index(end) + len(end)]
+
+
+TO_DECORATOR = [
+    (_shipped_middleware(), DECORATOR_MIDDLEWARE),
+    (
+        "from fastapi import Depends, FastAPI, HTTPException\n",
+        "from fastapi import Depends, FastAPI, HTTPException, Request\n",
+    ),
+    ("from starlette.datastructures import MutableHeaders\n", ""),
+    ("from starlette.types import ASGIApp, Message, Receive, Scope, Send\n", ""),
+]
+CASES = {
+    name: dataclasses.replace(case, edits=[*TO_DECORATOR, *case.edits]) if case.base == "solutions" else case
+    for name, case in CASES.items()
 }
