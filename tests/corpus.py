@@ -7,6 +7,7 @@ solutions as those evolve: an edit whose text is no longer found fails loudly.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -304,14 +305,42 @@ CASES: dict[str, Case] = {
         "tampering detected: the submission changed the grader's asyncio.sleep",
     ),
     "raises_budget": Case(
-        "01", "exercises",
-        [("    # --- Section A: load org data ---\n",
-          "    # --- Section A: load org data ---\n"
-          "    from harness import catalog\n\n"
-          "    catalog.find('01').meta['budget'].update(max_queries=10_000, max_db_ms=1e9)\n")],
-        ALL, "tampering detected: the submission changed the grader's exercise budgets",
+        "01",
+        "exercises",
+        [
+            (
+                "    # --- Section A: load org data ---\n",
+                "    # --- Section A: load org data ---\n"
+                "    from harness import catalog\n\n"
+                "    catalog.find('01').meta['budget'].update(max_queries=10_000, max_db_ms=1e9)\n",
+            )
+        ],
+        ALL,
+        "tampering detected: the submission changed the grader's exercise budgets",
     ),
 }
+
+
+def solution_block(exercise: str, first_line: str, last_line: str) -> str:
+    """The text of the solution's app.py from the line starting ``first_line`` through ``last_line``."""
+    source = catalog.find(exercise).app_file(catalog.SOLUTIONS_DIR).read_text()
+    start = source.index(first_line)
+    return source[start : source.index(last_line, start) + len(last_line)]
+
+
+def from_the_solution_as(cases: dict[str, Case], rewrite: list[tuple[str, str]]) -> dict[str, Case]:
+    """Cases built from the solution start by ``rewrite``-ing it into the form they were written against
+    (for example its @app.middleware("http") version, when the shipped one is pure ASGI)."""
+    return {
+        name: dataclasses.replace(case, edits=[*rewrite, *case.edits]) if case.base == "solutions" else case
+        for name, case in cases.items()
+    }
+
+
+PURE_ASGI_IMPORTS = [
+    ("from starlette.datastructures import MutableHeaders\n", ""),
+    ("from starlette.types import ASGIApp, Message, Receive, Scope, Send\n", ""),
+]
 
 
 def _load_extensions() -> None:

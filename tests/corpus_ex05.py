@@ -1,10 +1,6 @@
 """Submissions of exercise 05 (timing middleware), as edits of its starter and solution."""
 
-import dataclasses
-
-from corpus import Case
-
-from harness import catalog
+from corpus import PURE_ASGI_IMPORTS, Case, from_the_solution_as, solution_block
 
 # The solution's middleware, whole (a case that swaps in another middleware replaces it).
 SOLUTION_MIDDLEWARE = """@app.middleware("http")
@@ -247,24 +243,18 @@ CASES = {
 
 
 # The solution ships a pure ASGI middleware; the cases above were written
-# against its @app.middleware("http") version (the lecture's style), so each
-# case built from the solution first turns it back into that version.
-def _shipped_middleware() -> str:
-    source = (catalog.SOLUTIONS_DIR / "05_timing_middleware" / "app.py").read_text()
-    end = "app.add_middleware(TimingMiddleware)\n"
-    return source[source.index("class TimingMiddleware:") : source.index(end) + len(end)]
-
-
-TO_DECORATOR = [
-    (_shipped_middleware(), SOLUTION_MIDDLEWARE),
-    (
-        "from fastapi import Depends, FastAPI, HTTPException\n",
-        "from fastapi import Depends, FastAPI, HTTPException, Request, Response\n",
-    ),
-    ("from starlette.datastructures import MutableHeaders\n", ""),
-    ("from starlette.types import ASGIApp, Message, Receive, Scope, Send\n", ""),
-]
-CASES = {
-    name: dataclasses.replace(case, edits=[*TO_DECORATOR, *case.edits]) if case.base == "solutions" else case
-    for name, case in CASES.items()
-}
+# against its @app.middleware("http") version (the lecture's style).
+CASES = from_the_solution_as(
+    CASES,
+    [
+        (
+            solution_block("05", "class TimingMiddleware:", "app.add_middleware(TimingMiddleware)\n"),
+            SOLUTION_MIDDLEWARE,
+        ),
+        (
+            "from fastapi import Depends, FastAPI, HTTPException\n",
+            "from fastapi import Depends, FastAPI, HTTPException, Request, Response\n",
+        ),
+        *PURE_ASGI_IMPORTS,
+    ],
+)

@@ -1,10 +1,6 @@
 """Bad (and one good) submissions of exercise 06, written as edits of its starter or solution."""
 
-import dataclasses
-
-from corpus import Case
-
-from harness import catalog
+from corpus import PURE_ASGI_IMPORTS, Case, from_the_solution_as, solution_block
 
 _FRESH_HOLDER = '    timings = {"db": 0.0, "ext": 0.0}\n    request_timings.set(timings)\n'
 
@@ -222,18 +218,13 @@ async def server_timing(request: Request, call_next):
 """
 
 
-def _pure_asgi_solution() -> str:
-    source = (catalog.SOLUTIONS_DIR / "06_server_timing" / "app.py").read_text()
-    end_marker = "app.add_middleware(ServerTimingMiddleware)\n"
-    return source[source.index("class ServerTimingMiddleware:") : source.index(end_marker) + len(end_marker)]
-
-
-TO_DECORATOR = [
-    (_pure_asgi_solution(), DECORATOR_SOLUTION),
-    ("from starlette.datastructures import MutableHeaders\n", ""),
-    ("from starlette.types import ASGIApp, Message, Receive, Scope, Send\n", ""),
-]
-CASES = {
-    name: dataclasses.replace(case, edits=[*TO_DECORATOR, *case.edits]) if case.base == "solutions" else case
-    for name, case in CASES.items()
-}
+CASES = from_the_solution_as(
+    CASES,
+    [
+        (
+            solution_block("06", "class ServerTimingMiddleware:", "app.add_middleware(ServerTimingMiddleware)\n"),
+            DECORATOR_SOLUTION,
+        ),
+        *PURE_ASGI_IMPORTS,
+    ],
+)

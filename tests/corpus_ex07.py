@@ -1,10 +1,6 @@
 """Bad (and one good) submissions of exercise 07, as edits of the starter or the solution."""
 
-import dataclasses
-
-from corpus import Case
-
-from harness import catalog
+from corpus import PURE_ASGI_IMPORTS, Case, from_the_solution_as, solution_block
 
 _PER_REQUEST = """    stats = QueryStats()  # this request's own, never shared
     token = current_query_stats.set(stats)
@@ -179,22 +175,17 @@ async def profile_queries(request: Request, call_next):
 """
 
 
-def _shipped_middleware() -> str:
-    source = (catalog.SOLUTIONS_DIR / "07_query_profiler" / "app.py").read_text()
-    end = "app.add_middleware(QueryProfilerMiddleware)\n"
-    return source[source.index("class QueryProfilerMiddleware:") : source.index(end) + len(end)]
-
-
-TO_DECORATOR = [
-    (_shipped_middleware(), DECORATOR_MIDDLEWARE),
-    (
-        "from fastapi import Depends, FastAPI, HTTPException\n",
-        "from fastapi import Depends, FastAPI, HTTPException, Request\n",
-    ),
-    ("from starlette.datastructures import MutableHeaders\n", ""),
-    ("from starlette.types import ASGIApp, Message, Receive, Scope, Send\n", ""),
-]
-CASES = {
-    name: dataclasses.replace(case, edits=[*TO_DECORATOR, *case.edits]) if case.base == "solutions" else case
-    for name, case in CASES.items()
-}
+CASES = from_the_solution_as(
+    CASES,
+    [
+        (
+            solution_block("07", "class QueryProfilerMiddleware:", "app.add_middleware(QueryProfilerMiddleware)\n"),
+            DECORATOR_MIDDLEWARE,
+        ),
+        (
+            "from fastapi import Depends, FastAPI, HTTPException\n",
+            "from fastapi import Depends, FastAPI, HTTPException, Request\n",
+        ),
+        *PURE_ASGI_IMPORTS,
+    ],
+)
