@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from grading.references import dashboard_projects
 from harness.checks import Check, CheckFailed, Grading, compare_with_reference
 from harness.measure import RequestMetrics
 from harness.seed import Dataset
@@ -20,24 +21,7 @@ def reference(data: Dataset, path: str) -> tuple[int, Any]:
     org = data.organizations.get(org_id)
     if org is None:
         return 404, None
-    projects = []
-    for project in data.projects_of(org_id):
-        tasks = data.tasks_of(project["id"])
-        projects.append(
-            {
-                "project_name": project["name"],
-                "task_count": len(tasks),
-                "tasks": [
-                    {
-                        "id": t["id"],
-                        "title": t["title"],
-                        "status": t["status"],
-                        "assignee": data.assignee_name(t),
-                    }
-                    for t in tasks
-                ],
-            }
-        )
+    projects = dashboard_projects(data, org_id)
     return 200, {
         "organization": org["name"],
         "member_count": org["member_count"],

@@ -1,0 +1,23 @@
+"""Reference answers shared by several exercises, computed from the seeded rows (never from an app)."""
+
+from __future__ import annotations
+
+from harness.seed import Dataset
+
+
+def dashboard_projects(data: Dataset, org_id: int) -> list[dict]:
+    """The dashboard's project list: each project with its tasks and their assignees, ordered by id."""
+    projects = []
+    for project in data.projects_of(org_id):
+        tasks = data.tasks_of(project["id"])
+        projects.append(
+            {
+                "project_name": project["name"],
+                "task_count": len(tasks),
+                "tasks": [
+                    {"id": t["id"], "title": t["title"], "status": t["status"], "assignee": data.assignee_name(t)}
+                    for t in tasks
+                ],
+            }
+        )
+    return projects
