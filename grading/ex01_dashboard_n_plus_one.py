@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grading.references import dashboard_projects
+from grading.references import dashboard_projects, organization_in
 from harness.checks import Check, CheckFailed, Grading, compare_with_reference
 from harness.measure import RequestMetrics
 from harness.seed import Dataset
@@ -17,8 +17,7 @@ CORRECTNESS_SCALE = "10x8"
 
 def reference(data: Dataset, path: str) -> tuple[int, Any]:
     """The dashboard as the pristine starter returns it, computed from the rows."""
-    org_id = int(path.split("/")[2])
-    org = data.organizations.get(org_id)
+    org_id, org = organization_in(data, path)
     if org is None:
         return 404, None
     projects = dashboard_projects(data, org_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from grading.references import organization_in
 from harness.checks import Check, CheckFailed, Grading, compare_with_reference
 from harness.seed import Dataset
 from harness.services import analytics_summary, billing_subscription, current_weather
@@ -15,8 +16,7 @@ SCALE = "10x8"
 
 
 def reference(data: Dataset, path: str) -> tuple[int, Any]:
-    org_id = int(path.split("/")[2])
-    org = data.organizations.get(org_id)
+    org_id, org = organization_in(data, path)
     if org is None:
         return 404, None
     return 200, {
@@ -50,10 +50,7 @@ async def external_time(g: Grading) -> str:
     budget = g.budget("max_external_ms")
     metrics = await g.profile()
     if metrics.external_ms > budget:
-        timeline = ", ".join(
-            f"{c.service} {round((c.start - metrics.start) * 1000):g}-{round((c.end - metrics.start) * 1000):g} ms"
-            for c in metrics.calls
-        )
+        timeline = metrics.call_timeline()
         raise CheckFailed(
             f"modeled external time {metrics.external_ms:g} ms (budget {budget:g} ms, the slowest call plus "
             f"slack); the calls ran {timeline}: they wait for each other, run them concurrently"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from grading.references import organization_in
 from harness.checks import Check, CheckFailed, Grading, assert_same_response, compare_with_reference
 from harness.seed import PUBLIC_SEED, Dataset, dataset
 from harness.services import Service, analytics_summary, billing_subscription, current_weather
@@ -20,8 +21,7 @@ PARTS = {"analytics": "analytics", "weather": "weather", "billing": "subscriptio
 
 def reference(data: Dataset, path: str, down: frozenset[str] = frozenset()) -> tuple[int, Any]:
     """The home page with the parts in ``down`` (part names) missing."""
-    org_id = int(path.split("/")[2])
-    org = data.organizations.get(org_id)
+    org_id, org = organization_in(data, path)
     if org is None:
         return 404, None
     parts = {
@@ -46,10 +46,7 @@ async def fast_when_healthy(g: Grading) -> str:
     budget = g.budget("max_healthy_external_ms")
     metrics = await g.profile()
     if metrics.external_ms > budget:
-        timeline = ", ".join(
-            f"{c.service} {round((c.start - metrics.start) * 1000):g}-{round((c.end - metrics.start) * 1000):g} ms"
-            for c in metrics.calls
-        )
+        timeline = metrics.call_timeline()
         raise CheckFailed(
             f"with every service healthy, modeled external time is {metrics.external_ms:g} ms (budget {budget:g} ms, "
             f"the slowest call plus slack); the calls ran {timeline}: they wait for each other, run them concurrently"

@@ -9,7 +9,7 @@ from typing import Any
 
 from structlog.testing import capture_logs
 
-from grading.references import dashboard_projects
+from grading.references import dashboard_projects, organization_in
 from harness.checks import Check, CheckFailed, Grading, compare_with_reference, explain_status, profile_scale
 from harness.measure import RequestMetrics
 from harness.seed import Dataset
@@ -27,8 +27,7 @@ TIME = "x-query-time-ms"
 
 def reference(data: Dataset, path: str) -> tuple[int, Any]:
     """Both dashboards as the pristine starter returns them, computed from the rows."""
-    org_id = int(path.split("/")[2])
-    org = data.organizations.get(org_id)
+    org_id, org = organization_in(data, path)
     if org is None:
         return 404, None
     projects = dashboard_projects(data, org_id)

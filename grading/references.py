@@ -5,6 +5,12 @@ from __future__ import annotations
 from harness.seed import Dataset
 
 
+def organization_in(data: Dataset, path: str) -> tuple[int, dict | None]:
+    """The organization a path like /organizations/{id}/... names: (id, its row or None)."""
+    org_id = int(path.split("/")[2])
+    return org_id, data.organizations.get(org_id)
+
+
 def dashboard_projects(data: Dataset, org_id: int) -> list[dict]:
     """The dashboard's project list: each project with its tasks and their assignees, ordered by id."""
     projects = []

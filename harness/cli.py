@@ -244,6 +244,10 @@ MemoryOption = Annotated[int, typer.Option(help="Memory limit of a grading proce
 JobsOption = Annotated[int, typer.Option(help="Exercises graded at once (1 suits a 1-vCPU autograder).")]
 
 
+def _seed(hidden_seed: int | None) -> int:
+    return hidden_seed if hidden_seed is not None else checks.hidden_seed_from_env()
+
+
 def _selected(keys: list[str] | None) -> list[Exercise]:
     return [catalog.find(k) for k in keys] if keys else list(catalog.exercises())
 
@@ -275,7 +279,7 @@ def grade(
         tree = submissions.exercise_tree(catalog.resolve_target(submission))
         if tree is None:
             raise KataError(f"{submission} holds no exercise folder (NN_slug/app.py), in itself or in exercises/")
-        seed = hidden_seed if hidden_seed is not None else checks.hidden_seed_from_env()
+        seed = _seed(hidden_seed)
         # Zero first: if anything below dies, the score on record is zero, not a stale file.
         results.write_atomically(out / "results.json", json.dumps(results.placeholder(exercises), indent=2))
     except (KataError, OSError) as error:
@@ -327,7 +331,7 @@ def compare(
         found = submissions.expand(paths)
     except KataError as error:
         raise _fail(str(error)) from None
-    seed = hidden_seed if hidden_seed is not None else checks.hidden_seed_from_env()
+    seed = _seed(hidden_seed)
     with Progress(console=errors, transient=True) as progress:
         task = progress.add_task("grading", total=comparing.unique_tasks(found, exercises))
         table = comparing.compare(found, exercises, seed, _limits(time_limit, memory_mb), jobs,

@@ -104,6 +104,13 @@ class RequestMetrics:
             "response_bytes": self.response_bytes,
         }
 
+    def call_timeline(self) -> str:
+        """'analytics 5-285 ms, weather 285-605 ms': each external call, in ms from the request's start."""
+        return ", ".join(
+            f"{c.service} {round((c.start - self.start) * 1000):g}-{round((c.end - self.start) * 1000):g} ms"
+            for c in self.calls
+        )
+
     def fingerprints(self) -> list[dict[str, Any]]:
         """Queries grouped by shape, most repeated first, with their call site."""
         groups: dict[tuple[str, str], int] = Counter((q.fingerprint, q.call_site) for q in self.queries)
