@@ -52,6 +52,11 @@ class Exercise:
         """The student's work for this exercise under ``target``."""
         return resolve_target(target) / self.name / self.work_file
 
+    def world_options(self) -> dict[str, bool]:
+        """What the exercise's world needs beyond the shared domain (``[world]`` in exercise.toml)."""
+        spec = self.meta.get("world", {})
+        return {"large_tables": bool(spec.get("large_tables", False)), "cache": bool(spec.get("cache", False))}
+
     def app_file(self, target: Path) -> Path:
         """The app to run: the submission's app.py, or the kata's own when the work is something else."""
         if self.work_file == "app.py":

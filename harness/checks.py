@@ -114,7 +114,9 @@ class Grading:
         ``latency`` replaces the query latency model; ``configure`` may change
         the world before the app starts (slow or failing services...).
         """
-        async with World(scale=scale or profile_scale(self.exercise), seed=seed, latency=latency) as world:
+        async with World(
+            scale=scale or profile_scale(self.exercise), seed=seed, latency=latency, **self.exercise.world_options()
+        ) as world:
             if configure is not None:
                 configure(world)
             app = loader.load_app(self.app_file)

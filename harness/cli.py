@@ -225,7 +225,7 @@ def serve(
         scale = scale or profile_scale(exercise)
         _, example, _ = profile_request(exercise)
         console.print(f"[bold]{exercise.name}[/bold] on http://{host}:{port}{example}  (scale {scale}; Ctrl+C stops)")
-        asyncio.run(run_server(app_file, scale, host, port, console))
+        asyncio.run(run_server(app_file, scale, host, port, console, exercise.world_options()))
     except (KataError, ValueError) as error:
         raise _fail(str(error)) from None
     except KeyboardInterrupt:

@@ -2,7 +2,10 @@
 
 Every statement waits its modeled round trip (default 5 ms) where the driver
 sends it (SQLAlchemy's ``do_execute`` dialect event) and is recorded, with
-its fingerprint and the student's call site, on the request being measured. Apps get sessions with ``Depends(get_db)``.
+its fingerprint and the student's call site, on the request being measured.
+A statement on a large table also pays for its plan (``harness.plans``): a
+full scan by the row, an index search a constant. Apps get sessions with
+``Depends(get_db)``.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_
 
 from harness import measure
 from harness.config import env_number
 from harness.fingerprint import fingerprint
+from harness.models import Base
+from harness.plans import PlanCost, PlanStep, mentions, read_plan
 
 DEFAULT_QUERY_LATENCY_MS = 5.0
 
@@ -45,9 +50,14 @@ class QueryLatency:
 class Database:
     """An async engine with the latency model and query recording attached."""
 
-    def __init__(self, url: str, latency: QueryLatency | None = None, **engine_kwargs: Any) -> None:
+    def __init__(
+        self, url: str, latency: QueryLatency | None = None, plan_cost: PlanCost | None = None, **engine_kwargs: Any
+    ) -> None:
         self.url = url
         self.latency = latency or QueryLatency()
+        self.plan_cost = plan_cost or PlanCost.from_env()
+        # Tables with at least plan_cost.large_table_rows rows, and their counts (read by warm_up).
+        self.large_tables: dict[str, int] = {}
         self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._attach(self.engine)
@@ -57,7 +67,7 @@ class Database:
 
         @event.listens_for(sync_engine, "before_cursor_execute")
         def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-            conn.info["kata_query"] = (asyncio.get_running_loop().time(), 0.0)
+            conn.info["kata_query"] = (asyncio.get_running_loop().time(), 0.0, ())
 
         def round_trip(cursor, statement, *rest) -> bool:  # type: ignore[no-untyped-def]
             # The wait sits where the driver talks to the server, so an app's own
@@ -66,9 +76,11 @@ class Database:
             # on the event loop, like a network round trip.
             context = rest[-1]
             cost = self.latency.seconds(statement)
+            plan = self._plan(context, statement, rest[0] if len(rest) == 2 else None)
+            cost += self.plan_cost.seconds(plan, self.large_tables)
             info = context.root_connection.info
-            start, _ = info.get("kata_query", (asyncio.get_running_loop().time(), 0.0))
-            info["kata_query"] = (start, cost)
+            start = info.get("kata_query", (asyncio.get_running_loop().time(),))[0]
+            info["kata_query"] = (start, cost, tuple(step.detail for step in plan))
             if cost:
                 await_(asyncio.sleep(cost))
             return False  # the driver still executes the statement
@@ -97,6 +109,18 @@ class Database:
             ("handle_error", failed),
         ]
 
+    def _plan(self, context: Any, statement: str, parameters: Any) -> list[PlanStep]:
+        """The plan of a statement on a large table (others are not asked: no cost, no overhead)."""
+        if not self.large_tables or context.executemany or not mentions(statement, set(self.large_tables)):
+            return []
+        if not statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH")):
+            return []
+        dbapi_connection = context.root_connection.connection.dbapi_connection
+        try:
+            return read_plan(dbapi_connection, context.dialect.name, statement, parameters or ())
+        except Exception:
+            return []  # the statement itself will fail and say why
+
     def listening(self) -> bool:
         """True while every measuring listener is still attached to the engine."""
         return all(event.contains(self.engine.sync_engine, name, fn) for name, fn in self.listeners)
@@ -106,7 +130,7 @@ class Database:
         started = conn.info.pop("kata_query", None)
         if metrics is None or started is None:
             return
-        start, cost = started
+        start, cost, plan = started
         metrics.queries.append(
             measure.QueryEvent(
                 sql=statement,
@@ -116,13 +140,21 @@ class Database:
                 cost=cost,
                 call_site=measure.call_site(),
                 error=error,
+                plan=plan,
             )
         )
 
     async def warm_up(self) -> None:
-        """Open a pooled connection now, so first-connect work is not charged to a request."""
+        """Open a pooled connection now, so first-connect work is not charged to a request.
+
+        Also counts the rows of every table once: the plan cost of a scan.
+        """
         async with self.engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
+            for table in Base.metadata.sorted_tables:
+                rows = await conn.scalar(select(func.count()).select_from(table))
+                if rows >= self.plan_cost.large_table_rows:
+                    self.large_tables[table.name] = rows
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -59,3 +59,28 @@ class Task(Base):
 
     project: Mapped[Project] = relationship(back_populates="tasks")
     assignee: Mapped[User | None] = relationship()
+
+
+# Tables large enough for a full scan to matter (exercise 09). They are seeded
+# only into worlds that ask for them, and ship without secondary indexes: which
+# index to add is the student's decision.
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    signed_up: Mapped[date]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    placed_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(20))
+    total_cents: Mapped[int]

@@ -48,8 +48,10 @@ class Profile:
         }
 
 
-async def _measure(app_file: Path, method: str, path: str, headers: dict[str, str], scale: str, seed: int):
-    async with World(scale=scale, seed=seed) as world:
+async def _measure(
+    exercise: Exercise, app_file: Path, method: str, path: str, headers: dict[str, str], scale: str, seed: int
+):
+    async with World(scale=scale, seed=seed, **exercise.world_options()) as world:
         app = loader.load_app(app_file)
         async with world.serve(app) as client:
             return await client.request(method, path, headers=headers)
@@ -60,5 +62,5 @@ def profile(exercise: Exercise, app_file: Path, scale: str | None = None, seed: 
     method, path, headers = profile_request(exercise)
     scale = scale or profile_scale(exercise)
     loader.load_app(app_file)  # one clear sentence if it does not import
-    exchange = clock.run(_measure(app_file, method, path, headers, scale, seed))
+    exchange = clock.run(_measure(exercise, app_file, method, path, headers, scale, seed))
     return Profile(exercise, app_file, scale, method, path, exchange.response.status_code, exchange.metrics)

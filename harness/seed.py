@@ -17,10 +17,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert
 
-from harness.models import Base, Organization, Project, Task, User
+from harness.models import Base, Customer, Order, Organization, Project, Task, User
 
 PUBLIC_SEED = 12
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCALES: dict[str, tuple[int, int]] = {
     "5x4": (5, 4),
@@ -29,6 +29,14 @@ SCALES: dict[str, tuple[int, int]] = {
     "50x20": (50, 20),
 }
 DEFAULT_SCALE = "10x8"
+
+# The large tables (exercise 09): the same size at every scale, so a full scan
+# costs the same whatever the dashboard scale.
+CUSTOMERS = 20_000
+ORDERS = 60_000
+_DOMAINS = "example.com example.org mail.test shop.test corp.example".split()
+_COUNTRIES = "PT NO KE CA JP CL EE SN NZ PL CO DE".split()
+_ORDER_STATUSES = ["placed", "paid", "shipped", "delivered", "refunded"]
 
 _FIRST = """
     Ada Grace Alan Barbara Edsger Donald Margaret Dennis
@@ -136,34 +144,78 @@ def generate_rows(scale: Scale, seed: int) -> dict[str, list[dict]]:
     return rows
 
 
-def write_database(path: Path, scale: Scale, seed: int) -> None:
+def generate_large_rows(seed: int) -> dict[str, list[dict]]:
+    """Customers and their orders: tens of thousands of rows, lower-case unique emails."""
+    rng = random.Random(f"kata-large:{seed}")
+    customers, orders = [], []
+    start = date(2024, 1, 1)
+    for customer_id in range(1, CUSTOMERS + 1):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        customers.append(
+            {
+                "id": customer_id,
+                "name": f"{first} {last}",
+                "email": f"{first.lower()}.{last.lower()}.{customer_id}@{rng.choice(_DOMAINS)}",
+                "country": rng.choice(_COUNTRIES),
+                "signed_up": start + timedelta(days=rng.randint(0, 700)),
+            }
+        )
+    for order_id in range(1, ORDERS + 1):
+        orders.append(
+            {
+                "id": order_id,
+                "customer_id": rng.randint(1, CUSTOMERS),
+                "placed_on": start + timedelta(days=rng.randint(0, 1000)),
+                "status": rng.choice(_ORDER_STATUSES),
+                "total_cents": rng.randint(500, 250_000),
+            }
+        )
+    return {"customers": customers, "orders": orders}
+
+
+def all_rows(scale: Scale, seed: int, large: bool) -> list[tuple[type[Base], list[dict]]]:
+    """(model, rows) in insertion order: the dataset every back-end is seeded with."""
+    rows = generate_rows(scale, seed)
+    tables: list[tuple[type[Base], list[dict]]] = [
+        (model, rows[model.__tablename__]) for model in (Organization, User, Project, Task)
+    ]
+    if large:
+        big = generate_large_rows(seed)
+        tables += [(Customer, big["customers"]), (Order, big["orders"])]
+    return tables
+
+
+def write_database(path: Path, scale: Scale, seed: int, large: bool = False) -> None:
     """Create the schema and insert a seeded dataset into a SQLite file."""
     engine = create_engine(f"sqlite:///{path}")
     try:
         Base.metadata.create_all(engine)
-        rows = generate_rows(scale, seed)
         with engine.begin() as conn:
-            for model in (Organization, User, Project, Task):
-                table_rows = rows[model.__tablename__]
+            for model, table_rows in all_rows(scale, seed, large):
                 if table_rows:
                     conn.execute(insert(model.__table__), table_rows)
     finally:
         engine.dispose()
 
 
-_built: dict[tuple[str, int], Path] = {}
+_built: dict[tuple[str, int, bool], Path] = {}
 _cache_dir: Path | None = None
 
 
-def dataset_file(scale: Scale, seed: int) -> Path:
+def dataset_name(scale: Scale, seed: int, large: bool = False) -> str:
+    """``v2-10x8-seed12`` (``-large`` with the large tables): names files and template databases."""
+    return f"v{SCHEMA_VERSION}-{scale.name}-seed{seed}" + ("-large" if large else "")
+
+
+def dataset_file(scale: Scale, seed: int, large: bool = False) -> Path:
     """A pristine SQLite file for (scale, seed), built once per process."""
     global _cache_dir
-    key = (scale.name, seed)
+    key = (scale.name, seed, large)
     if key not in _built:
         if _cache_dir is None:
             _cache_dir = Path(tempfile.mkdtemp(prefix="kata-data-"))
-        path = _cache_dir / f"v{SCHEMA_VERSION}-{scale.name}-seed{seed}.sqlite3"
-        write_database(path, scale, seed)
+        path = _cache_dir / f"{dataset_name(scale, seed, large)}.sqlite3"
+        write_database(path, scale, seed, large)
         _built[key] = path
     return _built[key]
 
@@ -184,6 +236,19 @@ class Dataset:
 
     def tasks_of(self, project_id: int) -> list[dict]:
         return [t for t in self.tasks if t["project_id"] == project_id]
+
+    @property
+    def customers(self) -> list[dict]:
+        return self._large()["customers"]
+
+    @property
+    def orders(self) -> list[dict]:
+        return self._large()["orders"]
+
+    def _large(self) -> dict[str, list[dict]]:
+        if not hasattr(self, "_large_rows"):
+            self._large_rows = generate_large_rows(self.seed)
+        return self._large_rows
 
     def assignee_name(self, task: dict) -> str | None:
         user = self.users.get(task["assignee_id"])

@@ -12,7 +12,9 @@ from harness.measure import MeasuringMiddleware, RequestMetrics
 from harness.world import World
 
 
-async def serve(app_file: Path, scale: str, host: str, port: int, console: Console) -> None:
+async def serve(
+    app_file: Path, scale: str, host: str, port: int, console: Console, world_options: dict[str, bool] | None = None
+) -> None:
     """Serve until interrupted; print one measured line per request."""
 
     def log(_request_id: str | None, m: RequestMetrics) -> None:
@@ -22,7 +24,7 @@ async def serve(app_file: Path, scale: str, host: str, port: int, console: Conso
             + (f" · [red]{m.error}[/red]" if m.error else "")
         )
 
-    async with World(scale=scale) as world:
+    async with World(scale=scale, **(world_options or {})) as world:
         app = loader.load_app(app_file)
         measured = MeasuringMiddleware(app, world.network, on_complete=log)
         config = uvicorn.Config(measured, host=host, port=port, log_level="warning", lifespan="on")

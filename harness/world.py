@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from harness import cache as caching
 from harness import db, integrity, measure
 from harness.lifespan import lifespan
 from harness.network import Network
@@ -45,7 +46,8 @@ class Exchange:
 class Client:
     """Sends requests through the measuring layer into the app, in-process."""
 
-    def __init__(self, app: Any, network: Network) -> None:
+    def __init__(self, app: Any, network: Network, world: World | None = None) -> None:
+        self.world = world  # for checks that let modeled time pass (``client.world.advance``)
         self._pending: dict[str, measure.RequestMetrics] = {}
         self._ids = itertools.count(1)
         self.app = measure.MeasuringMiddleware(app, network, on_complete=self._done)
@@ -95,27 +97,37 @@ class World:
         seed: int = PUBLIC_SEED,
         latency: db.QueryLatency | None = None,
         network: Network | None = None,
+        large_tables: bool = False,
+        cache: bool = False,
     ) -> None:
         self.scale = parse_scale(scale)
         self.seed = seed
         self.latency = latency or db.QueryLatency.from_env()
         self.network = network or Network.from_env()
         self.services = Services(seed)
+        self.large_tables = large_tables
         self.database: db.Database | None = None
+        self.cache: caching.Cache | None = None
+        self._with_cache = cache
         self._tmp: Path | None = None
 
     async def __aenter__(self) -> World:
         # A private copy of the pristine dataset: writes never leak between runs.
         self._tmp = Path(tempfile.mkdtemp(prefix="kata-world-"))
         path = self._tmp / "kata.sqlite3"
-        shutil.copyfile(dataset_file(self.scale, self.seed), path)
+        shutil.copyfile(dataset_file(self.scale, self.seed, self.large_tables), path)
         self.database = db.Database(f"sqlite+aiosqlite:///{path}", self.latency)
+        self._plan_cost = self.database.plan_cost
         await self.database.warm_up()
+        if self._with_cache:
+            self.cache = caching.Cache(caching.redis_url_from_env(), depth=len(caching._active))
+            await self.cache.open()
+            caching.activate(self.cache)
         db.activate(self.database)
         _open_worlds.append(self)
         self._mocks = self.services.mocked()
         self._mocks.__enter__()
-        database, services = self.database, self.services
+        database, services, cache = self.database, self.services, self.cache
         self._invariants = [
             integrity.add_invariant("query latency model", lambda: database.latency is self.latency),
             integrity.add_invariant("query listeners (counting and latency)", database.listening),
@@ -124,7 +136,10 @@ class World:
             integrity.add_invariant(
                 "httpx client counting", lambda: _open_worlds[-1] is not self or services.counting_intact()
             ),
+            integrity.add_invariant("plan cost model", lambda: database.plan_cost == self._plan_cost),
         ]
+        if cache is not None:
+            self._invariants.append(integrity.add_invariant("cache measurement", cache.intact))
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -134,16 +149,25 @@ class World:
         _open_worlds.remove(self)
         # Worlds nest (a test may open one inside another): the enclosing one is active again.
         db.activate(_open_worlds[-1].database if _open_worlds else None)
+        if self.cache is not None:
+            caching.deactivate(self.cache)
+            await self.cache.close()
         if self.database is not None:
             await self.database.dispose()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
+    async def advance(self, seconds: float) -> None:
+        """Let modeled time pass: the clock moves and every cache TTL runs down with it."""
+        await asyncio.sleep(seconds)
+        if self.cache is not None:
+            await self.cache.age(seconds)
+
     @asynccontextmanager
     async def serve(self, app: Any) -> AsyncIterator[Client]:
         """Start the app (lifespan included) and yield a measuring client."""
         async with lifespan(app):
-            client = Client(app, self.network)
+            client = Client(app, self.network, self)
             remove = integrity.add_invariant("the network model", lambda: client.app.network is self.network)
             try:
                 yield client

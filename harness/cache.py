@@ -1,0 +1,211 @@
+"""The simulated cache: Redis, in-process (fakeredis) by default, a real server when KATA_REDIS_URL is set.
+
+Apps get a ``redis.asyncio.Redis`` client (``decode_responses=True``) with
+``Depends(get_cache)``, as a real app gets its Redis. Every command costs a
+modeled round trip (default 0.5 ms) and is recorded on the request being
+measured, like a query. TTLs run on the virtual clock: ``World.advance``
+ages every key by the modeled seconds that passed, on fakeredis and on a real
+server alike, so "after the TTL the value is recomputed" is checked in
+modeled time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import fakeredis
+import redis.asyncio as redis
+from redis.asyncio.connection import parse_url
+
+from harness import measure
+from harness.config import env_number
+
+DEFAULT_CACHE_LATENCY_MS = 0.5
+
+
+def redis_url_from_env() -> str | None:
+    """KATA_REDIS_URL (``redis://host:port/db``), or None for the in-process fakeredis."""
+    url = os.environ.get("KATA_REDIS_URL", "").strip()
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"KATA_REDIS_URL must be a redis:// URL, got {url!r}")
+    return url or None
+
+
+class _Measured:
+    """Charges and records every command; mixed into the real and the fake client."""
+
+    kata_latency_seconds: float = DEFAULT_CACHE_LATENCY_MS / 1000
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        cost = self.kata_latency_seconds
+        if cost:
+            await asyncio.sleep(cost)
+        result: Any = None
+        error: str | None = None
+        try:
+            result = await super().execute_command(*args, **options)  # type: ignore[misc]
+            return result
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            metrics = measure.current()
+            if metrics is not None:
+                metrics.cache_ops.append(
+                    measure.CacheOp(
+                        command=str(args[0]).upper() if args else "?",
+                        key=str(args[1]) if len(args) > 1 else "",
+                        start=start,
+                        end=loop.time(),
+                        cost=cost,
+                        hit=_hit(str(args[0]).upper() if args else "", result, error),
+                        call_site=measure.call_site(),
+                        error=error,
+                    )
+                )
+
+
+def _hit(command: str, result: Any, error: str | None) -> bool | None:
+    """For reads: whether the key was there (None for writes)."""
+    if error or command not in ("GET", "MGET", "HGET", "HGETALL", "EXISTS"):
+        return None
+    if command == "MGET":
+        return all(value is not None for value in result)
+    if command == "HGETALL":
+        return bool(result)
+    if command == "EXISTS":
+        return bool(result)
+    return result is not None
+
+
+class MeasuredRedis(_Measured, redis.Redis):
+    """A real Redis client whose commands are charged and recorded."""
+
+
+class MeasuredFakeRedis(_Measured, fakeredis.FakeAsyncRedis):
+    """fakeredis, charged and recorded like the real one."""
+
+
+class _ServerLock:
+    """One world at a time per real Redis database, across processes (graders run in parallel)."""
+
+    def __init__(self, url: str, db: int) -> None:
+        digest = hashlib.sha1(f"{url}#{db}".encode()).hexdigest()[:12]
+        self.path = Path(tempfile.gettempdir()) / f"kata-redis-{digest}.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o666)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class Cache:
+    """One world's Redis: a measured client for the app and a plain one for the harness."""
+
+    def __init__(self, url: str | None = None, latency_ms: float | None = None, depth: int = 0) -> None:
+        self.url = url
+        self.latency_ms = latency_ms if latency_ms is not None else cache_latency_ms_from_env()
+        self._lock: _ServerLock | None = None
+        if url is None:
+            server = fakeredis.FakeServer()
+            self.client: redis.Redis = MeasuredFakeRedis(server=server, decode_responses=True)
+            self.raw: redis.Redis = fakeredis.FakeAsyncRedis(server=server, decode_responses=True)
+        else:
+            # Nested worlds in one process get the next database number.
+            db = int(parse_url(url).get("db", 0)) + depth
+            self.client = MeasuredRedis.from_url(url, db=db, decode_responses=True)
+            self.raw = redis.Redis.from_url(url, db=db, decode_responses=True)
+            self._lock = _ServerLock(url, db)
+        self.client.kata_latency_seconds = self.latency_ms / 1000  # type: ignore[attr-defined]
+
+    @property
+    def backend(self) -> str:
+        return "redis" if self.url else "fakeredis"
+
+    async def open(self) -> None:
+        if self._lock is not None:
+            await asyncio.to_thread(self._lock.acquire)
+            try:
+                await self.raw.flushdb()
+            except Exception as exc:
+                self._lock.release()
+                raise RuntimeError(f"cannot reach the Redis server at KATA_REDIS_URL={self.url}: {exc}") from exc
+
+    async def close(self) -> None:
+        try:
+            if self._lock is not None:
+                await self.raw.flushdb()
+        finally:
+            await self.client.aclose()
+            await self.raw.aclose()
+            if self._lock is not None:
+                self._lock.release()
+
+    def intact(self) -> bool:
+        """The measurement is still in place (a submission did not patch it away)."""
+        return (
+            type(self.client).execute_command is _Measured.execute_command
+            and self.client.kata_latency_seconds == self.latency_ms / 1000  # type: ignore[attr-defined]
+        )
+
+    async def keys(self) -> list[str]:
+        return sorted([key async for key in self.raw.scan_iter()])
+
+    async def ttl_ms(self, key: str) -> int:
+        """Remaining TTL in ms; -1 without one, -2 when the key does not exist."""
+        return int(await self.raw.pttl(key))
+
+    async def age(self, seconds: float) -> None:
+        """Let ``seconds`` pass for every key's TTL: expired keys go, the others keep the rest."""
+        elapsed_ms = round(seconds * 1000)
+        for key in await self.keys():
+            remaining = await self.ttl_ms(key)
+            if remaining < 0:
+                continue
+            if remaining <= elapsed_ms:
+                await self.raw.delete(key)
+            else:
+                await self.raw.pexpire(key, remaining - elapsed_ms)
+
+
+def cache_latency_ms_from_env() -> float:
+    return env_number("KATA_CACHE_LATENCY_MS", DEFAULT_CACHE_LATENCY_MS, "ms")
+
+
+_active: list[Cache] = []
+
+
+def activate(cache: Cache) -> None:
+    _active.append(cache)
+
+
+def deactivate(cache: Cache) -> None:
+    _active.remove(cache)
+
+
+def active() -> Cache:
+    if not _active:
+        raise RuntimeError(
+            "no kata cache is active: this exercise's world has no Redis "
+            "(set `cache = true` under [world] in its exercise.toml)"
+        )
+    return _active[-1]
+
+
+async def get_cache() -> redis.Redis:
+    """FastAPI dependency: the world's Redis client (``decode_responses=True``)."""
+    return active().client

@@ -1,0 +1,126 @@
+"""Plan-dependent query cost: a full scan of a large table is paid by the row.
+
+Before a statement that touches a large table runs, the harness asks the
+database for its plan (SQLite ``EXPLAIN QUERY PLAN``, PostgreSQL ``EXPLAIN
+(FORMAT JSON)``) and turns each step into SQLite's words: ``SCAN customers``
+or ``SEARCH customers USING INDEX ix_customers_email (email=?)``. A SCAN of a
+table with at least ``large_table_rows`` rows costs its row count times
+``scan_us_per_row``; a SEARCH costs ``search_ms``. Row counts are read once,
+when the world opens, so the cost is deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from harness.config import env_number
+
+# FROM customers / JOIN customers AS c / FROM "orders" o: alias -> table.
+_FROM = re.compile(
+    r'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?(\w+)"?(?:\s+(?:AS\s+)?"?(?!(?:WHERE|JOIN|ON|LEFT|INNER|ORDER|GROUP|LIMIT|SET)\b)(\w+)"?)?',
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One access of a table: ``SCAN`` (every row) or ``SEARCH`` (through an index)."""
+
+    kind: str
+    table: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class PlanCost:
+    """What plan steps cost, on top of the statement's round trip."""
+
+    scan_us_per_row: float = 2.0
+    search_ms: float = 0.2
+    large_table_rows: int = 10_000
+
+    @classmethod
+    def from_env(cls) -> PlanCost:
+        return cls(scan_us_per_row=env_number("KATA_SCAN_US_PER_ROW", 2.0, "µs"))
+
+    def seconds(self, steps: list[PlanStep], rows: dict[str, int]) -> float:
+        total = 0.0
+        for step in steps:
+            if rows.get(step.table, 0) < self.large_table_rows:
+                continue  # small tables live in memory: the round trip covers them
+            if step.kind == "SCAN":
+                total += rows[step.table] * self.scan_us_per_row / 1_000_000
+            else:
+                total += self.search_ms / 1000
+        return total
+
+
+def mentions(statement: str, tables: set[str]) -> bool:
+    """Whether a statement names one of these tables (worth asking for its plan)."""
+    return any(re.search(rf"\b{re.escape(t)}\b", statement, re.IGNORECASE) for t in tables)
+
+
+def aliases(statement: str) -> dict[str, str]:
+    """``{"c": "customers", "customers": "customers"}`` for the tables a statement names."""
+    found: dict[str, str] = {}
+    for match in _FROM.finditer(statement):
+        table, alias = match.group(1), match.group(2)
+        found[table] = table
+        if alias:
+            found[alias] = table
+    return found
+
+
+def read_plan(dbapi_connection: Any, dialect: str, statement: str, parameters: Any) -> list[PlanStep]:
+    """The plan of one statement, asked on the connection that will run it."""
+    cursor = dbapi_connection.cursor()
+    try:
+        if dialect == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            details = [row[3] for row in cursor.fetchall()]
+        elif dialect == "postgresql":
+            cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+            document = cursor.fetchall()[0][0]
+            details = list(_postgres_steps(json.loads(document) if isinstance(document, str) else document))
+        else:
+            return []
+    finally:
+        cursor.close()
+    return parse_details(details, aliases(statement))
+
+
+def parse_details(details: list[str], names: dict[str, str]) -> list[PlanStep]:
+    """SQLite's plan lines (``SCAN c``, ``SEARCH c USING INDEX ...``) as steps on real table names."""
+    steps = []
+    for detail in details:
+        words = detail.split()
+        if len(words) < 2 or words[0] not in ("SCAN", "SEARCH"):
+            continue  # USE TEMP B-TREE, subquery headers...
+        table = names.get(words[1], words[1])
+        steps.append(PlanStep(words[0], table, " ".join([words[0], table, *words[2:]])))
+    return steps
+
+
+def _postgres_steps(document: list[dict]) -> Any:
+    """PostgreSQL's plan nodes in SQLite's words."""
+
+    def walk(node: dict) -> Any:
+        kind = node.get("Node Type", "")
+        relation = node.get("Relation Name")
+        if kind == "Seq Scan" and relation:
+            yield f"SCAN {relation}"
+        elif kind in ("Index Scan", "Index Only Scan") and relation:
+            covering = "COVERING INDEX" if kind == "Index Only Scan" else "INDEX"
+            yield f"SEARCH {relation} USING {covering} {node.get('Index Name', '?')}"
+        elif kind == "Bitmap Heap Scan" and relation:
+            indexes = [child.get("Index Name", "?") for child in node.get("Plans", [])]
+            yield f"SEARCH {relation} USING INDEX {'+'.join(indexes) or '?'}"
+            return  # its Bitmap Index Scan children are this same search
+        for child in node.get("Plans", []):
+            yield from walk(child)
+
+    for entry in document:
+        yield from walk(entry["Plan"])
