@@ -19,7 +19,8 @@ MIGRATIONS = [
     # The lookup filters on lower(email): an index on email alone cannot serve it, one on the expression can.
     "DROP INDEX IF EXISTS ix_customers_email",
     "CREATE INDEX IF NOT EXISTS ix_customers_email_lower ON customers (lower(email))",
-    # A customer's orders, newest first: the index finds them and already holds them in date order.
+    # A customer's orders, newest first: the index finds them and holds them in date order, so the
+    # ORDER BY ... LIMIT 10 reads ten index entries instead of sorting (the ORDER BY still decides the order).
     "CREATE INDEX IF NOT EXISTS ix_orders_customer_placed ON orders (customer_id, placed_on)",
 ]
 
