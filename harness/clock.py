@@ -141,10 +141,50 @@ def counted_thread_work(
     return wrapper
 
 
+def counted_await(await_: Callable[[Awaitable[T]], T]) -> Callable[[Awaitable[T]], T]:
+    """Wrap SQLAlchemy's ``await_`` (sync code awaiting the driver): a real server's reply is in flight."""
+
+    @functools.wraps(await_)
+    def wrapper(awaitable: Awaitable[T]) -> T:
+        loop = _virtual_loop()
+        if loop is None:
+            return await_(awaitable)
+        with loop.in_flight.hold():
+            return await_(awaitable)
+
+    wrapper.__kata_counted__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def counted_socket_io(
+    fn: Callable[..., Coroutine[Any, Any, T]],
+) -> Callable[..., Coroutine[Any, Any, T]]:
+    """Like ``counted_thread_work``, for a client method waiting on a real server's socket."""
+    counted = counted_thread_work(fn)
+
+    @functools.wraps(fn)
+    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+        if type(self).__module__.startswith("fakeredis"):
+            return await fn(self, *args, **kwargs)  # in-process: nothing to wait for
+        return await counted(self, *args, **kwargs)
+
+    wrapper.__kata_counted__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 def _install_thread_accounting() -> None:
-    """Count aiosqlite's and anyio's worker-thread work (idempotent)."""
+    """Count work the loop waits for in real time (idempotent).
+
+    aiosqlite's and anyio's worker threads; and, for the real back-ends, every
+    driver round trip of asyncpg (through SQLAlchemy's ``await_``) and of redis.
+    Without this the clock would jump to the next timer while a reply is on
+    its way, and a driver's own timeout would fire in modeled time.
+    """
     import aiosqlite.core
     import anyio.to_thread
+    import redis.asyncio.connection
+    import sqlalchemy.connectors.asyncio
+    import sqlalchemy.dialects.postgresql.asyncpg
 
     for name in ("_execute", "_connect", "close"):
         method = getattr(aiosqlite.core.Connection, name)
@@ -152,6 +192,14 @@ def _install_thread_accounting() -> None:
             setattr(aiosqlite.core.Connection, name, counted_thread_work(method))
     if not getattr(anyio.to_thread.run_sync, "__kata_counted__", False):
         anyio.to_thread.run_sync = counted_thread_work(anyio.to_thread.run_sync)
+    for module in (sqlalchemy.connectors.asyncio, sqlalchemy.dialects.postgresql.asyncpg):
+        if not getattr(module.await_, "__kata_counted__", False):
+            module.await_ = counted_await(module.await_)
+    connection = redis.asyncio.connection.AbstractConnection
+    for name in ("connect", "read_response"):
+        method = getattr(connection, name)
+        if not getattr(method, "__kata_counted__", False):
+            setattr(connection, name, counted_socket_io(method))
 
 
 def now() -> float:

@@ -78,7 +78,10 @@ class Database:
             cost = self.latency.seconds(statement)
             plan = self._plan(context, statement, rest[0] if len(rest) == 2 else None)
             cost += self.plan_cost.seconds(plan, self.large_tables)
-            info = context.root_connection.info
+            try:
+                info = context.root_connection.info
+            except NotImplementedError:  # the dialect's first-connect checks: no request's statement
+                info = {}
             start = info.get("kata_query", (asyncio.get_running_loop().time(),))[0]
             info["kata_query"] = (start, cost, tuple(step.detail for step in plan))
             if cost:

@@ -7,7 +7,7 @@ import re
 _WS = re.compile(r"\s+")
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?\b")
-_DOLLAR_PARAM = re.compile(r"\$\d+")  # asyncpg's $1, $2 ...
+_DOLLAR_PARAM = re.compile(r"\$(?:\d+|\?)(?:::[A-Z_]+(?:\[\])?)?")  # asyncpg's $1, $2 ... and SQLAlchemy's $1::INTEGER
 _NAMED_PARAM = re.compile(r"%\(\w+\)s|:\w+\b")
 _IN_LIST = re.compile(r"\bIN\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", re.IGNORECASE)
 _POSTCOMPILE = re.compile(r"\(\s*__\[POSTCOMPILE_\w+\]\s*\)")

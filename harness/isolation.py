@@ -26,7 +26,18 @@ from pathlib import Path
 from harness import catalog, checks
 from harness.catalog import Exercise
 
-PASSED_THROUGH_ENV = ("PATH", "LANG", "LC_ALL", "KATA_HOME", "KATA_QUERY_LATENCY_MS", "KATA_BANDWIDTH_MBIT")
+PASSED_THROUGH_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "KATA_HOME",
+    "KATA_QUERY_LATENCY_MS",
+    "KATA_BANDWIDTH_MBIT",
+    "KATA_SCAN_US_PER_ROW",
+    "KATA_CACHE_LATENCY_MS",
+    "KATA_DATABASE_URL",  # the real back-ends, when chosen
+    "KATA_REDIS_URL",
+)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from harness import cache as caching
-from harness import db, integrity, measure
+from harness import db, integrity, measure, postgres
 from harness.lifespan import lifespan
 from harness.network import Network
 from harness.seed import DEFAULT_SCALE, PUBLIC_SEED, dataset_file, parse_scale
@@ -113,10 +113,15 @@ class World:
 
     async def __aenter__(self) -> World:
         # A private copy of the pristine dataset: writes never leak between runs.
-        self._tmp = Path(tempfile.mkdtemp(prefix="kata-world-"))
-        path = self._tmp / "kata.sqlite3"
-        shutil.copyfile(dataset_file(self.scale, self.seed, self.large_tables), path)
-        self.database = db.Database(f"sqlite+aiosqlite:///{path}", self.latency)
+        self._server_url = postgres.database_url_from_env()
+        if self._server_url:
+            url = await postgres.create_world_database(self._server_url, self.scale, self.seed, self.large_tables)
+        else:
+            self._tmp = Path(tempfile.mkdtemp(prefix="kata-world-"))
+            path = self._tmp / "kata.sqlite3"
+            shutil.copyfile(dataset_file(self.scale, self.seed, self.large_tables), path)
+            url = f"sqlite+aiosqlite:///{path}"
+        self.database = db.Database(url, self.latency)
         self._plan_cost = self.database.plan_cost
         await self.database.warm_up()
         if self._with_cache:
@@ -154,6 +159,8 @@ class World:
             await self.cache.close()
         if self.database is not None:
             await self.database.dispose()
+            if self._server_url:
+                await postgres.drop_world_database(self._server_url, self.database.url)
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
