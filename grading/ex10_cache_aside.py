@@ -10,6 +10,7 @@ clock (``World.advance``).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -143,7 +144,7 @@ async def _change(client: Client, rows: Rows, task_id: int, change: dict, what: 
     exchange = await client.request("PATCH", path, json=change)
     expected = task_json(rows.change_task(task_id, change))
     assert_same_response(exchange, 200, expected, f"PATCH {path} ({what})")
-    return f"PATCH {path}"
+    return f"PATCH {path} {json.dumps(change)}"
 
 
 def _expect_status(exchange: Exchange, status: int, what: str) -> None:
@@ -304,6 +305,13 @@ def _org_tokens(key: str) -> list[str]:
     return re.findall(r"\d+", key)
 
 
+def _without_ids(keys: list[str], org_ids: tuple[int, ...]) -> str:
+    """' (it contains no organization id)' when the shared key names no organization by id."""
+    if keys and not any(str(org_id) in _org_tokens(keys[0]) for org_id in org_ids):
+        return " (it contains no organization id)"
+    return ""
+
+
 async def _new_keys(client: Client, exchange_of: Any) -> tuple[Exchange, list[str]]:
     cache = client.world.cache
     before = set(await cache.keys())
@@ -368,7 +376,7 @@ async def per_org(g: Grading) -> str:
     async with g.serve(SCALE) as client:
         for org_id in (1, 2, 4):
             path = stats_path(org_id)
-            exchange, keys = await _new_keys(client, lambda path=path: client.get(path))
+            exchange, written[org_id] = await _new_keys(client, lambda path=path: client.get(path))
             status, expected = rows.stats(path)
             _expect_status(exchange, status, f"GET {path}")
             body = exchange.response.json()
@@ -379,18 +387,20 @@ async def per_org(g: Grading) -> str:
                         shared = f"the key {hit[0]!r} is shared" if hit else "a cached value is shared"
                         raise CheckFailed(
                             f"GET {path} returned organization {other}'s cached statistics: {shared} across "
-                            f"organizations; put the organization id in the key, e.g. 'org:{org_id}:stats'"
+                            f"organizations{_without_ids(hit, (other, org_id))}; put the organization id in the "
+                            f"key, e.g. 'org:{org_id}:stats'"
                         )
                 assert_same_response(exchange, status, expected, f"GET {path}")
-            for key in keys:
-                if str(org_id) not in _org_tokens(key):
-                    raise CheckFailed(
-                        f"the key {key!r} does not contain the organization id {org_id}: namespace keys per "
-                        f"organization, e.g. 'org:{org_id}:stats' (a name or any other attribute can repeat "
-                        "across organizations, and a write that knows only the id cannot find the key)"
-                    )
             bodies[org_id] = body
-            written[org_id] = keys
+    # Each organization got its own figures; now the keys they were stored under.
+    for org_id, keys in written.items():
+        for key in keys:
+            if str(org_id) not in _org_tokens(key):
+                raise CheckFailed(
+                    f"the key {key!r} does not contain the organization id {org_id}: namespace keys per "
+                    f"organization, e.g. 'org:{org_id}:stats' (a name or any other attribute can repeat "
+                    "across organizations, and a write that knows only the id cannot find the key)"
+                )
     if not any(written.values()):
         return "no keys written (nothing is cached), and every organization got its own statistics"
     shown = "; ".join(f"{org_id}: {', '.join(map(repr, keys)) or 'none'}" for org_id, keys in written.items())

@@ -152,5 +152,5 @@ async def update_task(
             await ensure_member(db, change.assignee_id, project.org_id)
         task.assignee_id = change.assignee_id
     await db.commit()
-    await forget_stats(cache, project.org_id)  # the task's organization: its id is not in this path
+    await forget_stats(cache, project.org_id)  # the task's organization, not in this path
     return task_out(task)
