@@ -154,18 +154,28 @@ def profile(
     scale: Annotated[str | None, typer.Option(help="Data scale: 5x4, 10x8, 20x10 or 50x20.")] = None,
     as_json: JsonOption = False,
     svg: Annotated[Path | None, typer.Option(help="Also save the picture as an SVG file.")] = None,
+    fail: Annotated[
+        list[str] | None, typer.Option(help="Make this service answer 500 (analytics, weather, billing).")
+    ] = None,
+    hang: Annotated[list[str] | None, typer.Option(help="Make this service never answer.")] = None,
 ) -> None:
-    """Measure one request: queries by fingerprint, time split, and a waterfall."""
+    """Measure one request: queries by fingerprint (with plans), time split, and a waterfall."""
     from harness.profiling import profile as run_profile
     from harness.seed import parse_scale
+    from harness.services import Services
 
     try:
         exercise = catalog.find(exercise_key)
         if scale is not None:
             parse_scale(scale)
         _work_file(exercise, path)
+        faults = {name: "fail" for name in fail or []} | {name: "hang" for name in hang or []}
+        known = [service.name for service in Services(0).all]
+        for name in faults:
+            if name not in known:
+                raise KataError(f"there is no service {name!r}; the services are {', '.join(known)}")
         with _stdout_to_stderr(as_json):
-            result = run_profile(exercise, exercise.app_file(path), scale)
+            result = run_profile(exercise, exercise.app_file(path), scale, faults=faults)
     except (KataError, ValueError) as error:
         raise _fail(str(error)) from None
     if as_json:
@@ -178,29 +188,49 @@ def profile(
         console.print(f"[dim]saved {svg}[/dim]")
 
 
+def _plan_step(step: str) -> str:
+    """SCAN (every row) in red, SEARCH (an index) in green."""
+    return f"[red]{step}[/red]" if step.startswith("SCAN") else f"[green]{step}[/green]"
+
+
 def _print_profile(out: Console, result) -> None:  # type: ignore[no-untyped-def]
     m = result.metrics
+    status = result.status if result.status is not None else "[red]no response[/red]"
+    broken = [f"[red]{name} {fault}s[/red]" for name, fault in (result.faults or {}).items()]
+    faults = "  " + ", ".join(broken) if broken else ""
     out.print(
-        f"[bold]{result.exercise.name}[/bold]  {result.method} {result.path} → {result.status}  "
-        f"scale {result.scale}  [dim]{result.app_file}[/dim]"
+        f"[bold]{result.exercise.name}[/bold]  {result.method} {result.path} → {status}  "
+        f"scale {result.scale}{faults}  [dim]{result.app_file}[/dim]"
     )
+    groups = m.fingerprints()
+    with_plans = any("plan" in group for group in groups)
     table = Table(title="Queries by fingerprint", title_justify="left")
     table.add_column("count", justify="right")
     table.add_column("query")
     table.add_column("call site")
-    for group in m.fingerprints():
+    if with_plans:
+        table.add_column("plan (large tables)")
+    for group in groups:
         style = "red" if group["count"] > 1 else ""
-        table.add_row(
-            f"[{style}]{group['count']}[/]" if style else str(group["count"]),
-            group["sql"],
-            group["call_site"],
-        )
+        row = [f"[{style}]{group['count']}[/]" if style else str(group["count"]), group["sql"], group["call_site"]]
+        if with_plans:
+            row.append("\n".join(_plan_step(step) for step in group.get("plan", [])))
+        table.add_row(*row)
     out.print(table)
+    cache = f" · cache [yellow]{m.cache_ms:,g} ms[/] ({len(m.cache_ops)} ops)" if m.cache_ops else ""
     out.print(
-        f"[bold]{len(m.queries)} queries[/bold] · db [cyan]{m.db_ms:,g} ms[/] · external "
+        f"[bold]{len(m.queries)} queries[/bold] · db [cyan]{m.db_ms:,g} ms[/]{cache} · external "
         f"[magenta]{m.external_ms:,g} ms[/] · transfer [green]{m.transfer_ms:,g} ms[/] "
         f"({m.response_bytes:,} bytes) · total [bold]{m.total_ms:,g} ms[/bold] (modeled)"
     )
+    baseline = result.baseline()
+    if baseline and not result.faults:
+        out.print(
+            f"[dim]before (the pristine starter, recorded in exercise.toml): {baseline.get('queries')} queries · "
+            f"db {baseline.get('db_ms', 0):,g} ms · total {baseline.get('total_ms', 0):,g} ms[/dim]"
+        )
+    if result.hung:
+        out.print(f"[red]{result.hung}: a call without a timeout waits forever[/red]")
     if m.error:
         out.print(f"[red]the app raised {m.error}[/red]")
     out.print(waterfall.render(m, out.width))

@@ -134,10 +134,17 @@ class RequestMetrics:
         )
 
     def fingerprints(self) -> list[dict[str, Any]]:
-        """Queries grouped by shape, most repeated first, with their call site."""
+        """Queries grouped by shape, most repeated first, with their call site (and plan, on large tables)."""
         groups: dict[tuple[str, str], int] = Counter((q.fingerprint, q.call_site) for q in self.queries)
+        plans = {(q.fingerprint, q.call_site): list(q.plan) for q in self.queries if q.plan}
         ordered = sorted(groups.items(), key=lambda item: (-item[1], item[0]))
-        return [{"sql": short(fp), "count": n, "call_site": site} for (fp, site), n in ordered]
+        found = []
+        for (fp, site), n in ordered:
+            group: dict[str, Any] = {"sql": short(fp), "count": n, "call_site": site}
+            if (fp, site) in plans:
+                group["plan"] = plans[(fp, site)]
+            found.append(group)
+        return found
 
     def repeated(self, at_least: int = 2) -> list[dict[str, Any]]:
         return [g for g in self.fingerprints() if g["count"] >= at_least]

@@ -11,7 +11,9 @@ from harness.catalog import Exercise
 from harness.checks import profile_request, profile_scale
 from harness.measure import RequestMetrics
 from harness.seed import PUBLIC_SEED
-from harness.world import World
+from harness.world import RequestHung, World
+
+FAULTS = ("fail", "hang")
 
 
 @dataclass
@@ -21,8 +23,14 @@ class Profile:
     scale: str
     method: str
     path: str
-    status: int
+    status: int | None  # None: the request never finished (a hanging call without a timeout)
     metrics: RequestMetrics
+    faults: dict[str, str] | None = None  # service -> "fail" | "hang"
+    hung: str | None = None
+
+    def baseline(self) -> dict[str, Any] | None:
+        """The pristine starter's recorded numbers at this scale (exercise.toml), for before/after."""
+        return self.exercise.meta.get("baseline", {}).get(self.scale)
 
     def to_dict(self) -> dict[str, Any]:
         m = self.metrics
@@ -31,6 +39,8 @@ class Profile:
             "request": f"{self.method} {self.path}",
             "status": self.status,
             "scale": self.scale,
+            **({"faults": self.faults} if self.faults else {}),
+            **({"hung": self.hung} if self.hung else {}),
             **m.summary(),
             "fingerprints": m.fingerprints(),
             "calls": [
@@ -45,22 +55,48 @@ class Profile:
             ],
             "clients_created": m.clients_created,
             "error": m.error,
+            **({"baseline": self.baseline()} if self.baseline() else {}),
         }
 
 
 async def _measure(
-    exercise: Exercise, app_file: Path, method: str, path: str, headers: dict[str, str], scale: str, seed: int
-):
+    exercise: Exercise,
+    app_file: Path,
+    request: tuple[str, str, dict[str, str]],
+    scale: str,
+    seed: int,
+    faults: dict[str, str],
+) -> tuple[int | None, RequestMetrics, str | None]:
+    method, path, headers = request
     async with World(scale=scale, seed=seed, **exercise.world_options()) as world:
+        for service, fault in faults.items():
+            getattr(world.services[service], fault)()
         app = loader.load_app(app_file)
         async with world.serve(app) as client:
-            return await client.request(method, path, headers=headers)
+            try:
+                exchange = await client.request(method, path, headers=headers)
+            except RequestHung as hung:
+                if hung.metrics is None:
+                    raise
+                return None, hung.metrics, str(hung)
+            return exchange.response.status_code, exchange.metrics, None
 
 
-def profile(exercise: Exercise, app_file: Path, scale: str | None = None, seed: int = PUBLIC_SEED) -> Profile:
-    """Measure the exercise's profile request once on the virtual clock."""
+def profile(
+    exercise: Exercise,
+    app_file: Path,
+    scale: str | None = None,
+    seed: int = PUBLIC_SEED,
+    faults: dict[str, str] | None = None,
+) -> Profile:
+    """Measure the exercise's profile request once on the virtual clock.
+
+    ``faults`` breaks services first, e.g. ``{"weather": "hang"}``: the
+    waterfall then shows the failed or timed-out call.
+    """
     method, path, headers = profile_request(exercise)
     scale = scale or profile_scale(exercise)
+    faults = dict(faults or {})
     loader.load_app(app_file)  # one clear sentence if it does not import
-    exchange = clock.run(_measure(exercise, app_file, method, path, headers, scale, seed))
-    return Profile(exercise, app_file, scale, method, path, exchange.response.status_code, exchange.metrics)
+    status, metrics, hung = clock.run(_measure(exercise, app_file, (method, path, headers), scale, seed, faults))
+    return Profile(exercise, app_file, scale, method, path, status, metrics, faults or None, hung)

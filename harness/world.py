@@ -32,7 +32,11 @@ REQUEST_TIMEOUT_SECONDS = 120.0
 
 
 class RequestHung(Exception):
-    pass
+    """The request did not finish in modeled time; ``metrics`` holds what was measured until then."""
+
+    def __init__(self, message: str, metrics: measure.RequestMetrics | None = None) -> None:
+        super().__init__(message)
+        self.metrics = metrics
 
 
 @dataclass
@@ -74,7 +78,10 @@ class Client:
         try:
             response = await asyncio.wait_for(self._http.request(method, path, headers=sent, **kwargs), timeout)
         except TimeoutError:
-            raise RequestHung(f"{method} {path} did not finish within {timeout:g} s of modeled time") from None
+            raise RequestHung(
+                f"{method} {path} did not finish within {timeout:g} s of modeled time",
+                self._pending.pop(request_id, None),
+            ) from None
         integrity.verify()  # a submission that patched the measurement fails here
         return Exchange(response, self._pending.pop(request_id))
 

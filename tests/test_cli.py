@@ -45,6 +45,7 @@ def test_check_passes_on_the_solutions(number):
         (("profile", "01", "--path", "{syntax_error}"), "syntax error"),
         (("profile", "01", "--scale", "3x3"), "unknown scale"),
         (("hint", "nope"), "there is no exercise"),
+        (("profile", "03", "--hang", "wheather"), "there is no service 'wheather'"),
     ],
 )
 def test_user_errors_are_one_sentence_and_exit_2(args, words, tmp_path):
@@ -86,6 +87,19 @@ def test_profile_draws_the_staircase():
     bars = [line for line in out.splitlines() if line.startswith("SELECT users WHERE users.id")]
     starts = [len(line) - len(line.split("█", 1)[1]) for line in bars]
     assert len(bars) == 20 and starts == sorted(starts) and starts[0] < starts[-1]
+
+
+def test_profile_shows_the_failed_and_the_timed_out_call():
+    code, out, _ = run("profile", "03", "--path", "solutions", "--hang", "weather", "--fail", "billing", "--json")
+    assert code == 0
+    data = json.loads(out)
+    outcomes = {call["service"]: call["outcome"] for call in data["calls"]}
+    assert outcomes == {"analytics": "200", "weather": "timeout", "billing": "500"}
+    assert data["status"] == 200 and data["faults"] == {"weather": "hang", "billing": "fail"}
+    code, out, _ = run("profile", "03", "--hang", "weather")  # the starter: no timeout, no response
+    assert code == 0
+    assert "no response" in out and "did not finish within 120 s" in out
+    assert "weather (cancelled)" in out  # its row in the waterfall
 
 
 def test_hints_come_one_at_a_time_and_stop_at_the_last(tmp_path):

@@ -16,6 +16,10 @@ def test_in_lists_collapse_whatever_their_length():
 def test_driver_parameter_styles_are_equal():
     assert fingerprint("SELECT a FROM t WHERE b = $1") == fingerprint("SELECT a FROM t WHERE b = ?")
     assert fingerprint("SELECT a FROM t WHERE b = :b_1") == fingerprint("SELECT a FROM t WHERE b = ?")
+    # SQLAlchemy's asyncpg dialect casts its parameters.
+    assert fingerprint("SELECT a FROM t WHERE b = $1::INTEGER AND c IN ($2::VARCHAR, $3::VARCHAR)") == (
+        "SELECT a FROM t WHERE b = ? AND c IN (...)"
+    )
 
 
 def test_whitespace_is_folded_and_identifiers_with_digits_kept():
