@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint browser grade-solutions gradescope-zip clean
+.PHONY: install demo test lint packages test-postgres test-redis test-backends grade-solutions gradescope-zip clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,16 +26,38 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check harness grading tests solutions exercises
 
-# In CI (CI=true, as root), install Chromium so the HTML report test runs instead of skipping.
-browser:
-	@if [ -n "$$CI" ] && ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "CI: installing Chromium (Debian package) for the HTML report test"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-			|| echo "could not install Chromium: the screenshot test will skip"; \
+# In CI (CI=true, as root), install the Debian packages the tests use for real:
+# Chromium (the HTML report test), PostgreSQL and Redis (the real back-ends).
+# Elsewhere nothing is installed: those tests skip and say why.
+packages:
+	@if [ -n "$$CI" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		missing=""; \
+		command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+		command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+		if [ -n "$$missing" ]; then \
+			echo "CI: installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+				|| { echo "could not install:$$missing"; exit 1; }; \
+		fi; \
 	fi
 
-test: $(STAMP) lint browser
+test: $(STAMP) lint packages
 	$(BIN)/python -m pytest tests -q
+
+# The real back-ends: throwaway servers from the Debian packages (scripts/with_servers.py),
+# on free ports in temporary directories, stopped afterwards.
+META_ENTRY := tests/test_meta.py::test_starters_fail_and_solutions_pass_through_the_autograder_entry_point
+
+test-postgres: $(STAMP) packages
+	$(BIN)/python scripts/with_servers.py --postgres -- $(BIN)/python -m pytest -q tests/test_backends.py $(META_ENTRY)
+
+test-redis: $(STAMP) packages
+	$(BIN)/python scripts/with_servers.py --redis -- $(BIN)/python -m pytest -q tests/test_backends.py
+
+# Both at once (CI): every exercise graded on PostgreSQL with a real Redis.
+test-backends: $(STAMP) packages
+	$(BIN)/python scripts/with_servers.py --postgres --redis -- $(BIN)/python -m pytest -q tests/test_backends.py $(META_ENTRY)
 
 grade-solutions: $(STAMP)
 	$(BIN)/python -m pytest grading --kata-target solutions -q

@@ -136,6 +136,8 @@ class Grading:
         async def measure() -> RequestMetrics:
             method, path, headers = profile_request(self.exercise)
             async with self.serve(scale) as client:
+                for _ in range(profile_warm_up(self.exercise)):
+                    await client.request(method, path, headers=headers)
                 return (await client.request(method, path, headers=headers)).metrics
 
         return await self.once(("profile", scale), measure)
@@ -144,6 +146,11 @@ class Grading:
 def profile_request(exercise: Exercise) -> tuple[str, str, dict[str, str]]:
     spec = exercise.meta.get("profile", {})
     return spec.get("method", "GET"), spec["path"], dict(spec.get("headers", {}))
+
+
+def profile_warm_up(exercise: Exercise) -> int:
+    """Identical requests sent before the measured one (``warm_up`` under [profile]): a cache's steady state."""
+    return int(exercise.meta.get("profile", {}).get("warm_up", 0))
 
 
 def profile_scale(exercise: Exercise) -> str:

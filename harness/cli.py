@@ -158,6 +158,7 @@ def profile(
         list[str] | None, typer.Option(help="Make this service answer 500 (analytics, weather, billing).")
     ] = None,
     hang: Annotated[list[str] | None, typer.Option(help="Make this service never answer.")] = None,
+    cold: Annotated[bool, typer.Option(help="Measure the first request, without the exercise's warm-up.")] = False,
 ) -> None:
     """Measure one request: queries by fingerprint (with plans), time split, and a waterfall."""
     from harness.profiling import profile as run_profile
@@ -175,7 +176,7 @@ def profile(
             if name not in known:
                 raise KataError(f"there is no service {name!r}; the services are {', '.join(known)}")
         with _stdout_to_stderr(as_json):
-            result = run_profile(exercise, exercise.app_file(path), scale, faults=faults)
+            result = run_profile(exercise, exercise.app_file(path), scale, faults=faults, cold=cold)
     except (KataError, ValueError) as error:
         raise _fail(str(error)) from None
     if as_json:
@@ -202,6 +203,8 @@ def _print_profile(out: Console, result) -> None:  # type: ignore[no-untyped-def
         f"[bold]{result.exercise.name}[/bold]  {result.method} {result.path} → {status}  "
         f"scale {result.scale}{faults}  [dim]{result.app_file}[/dim]"
     )
+    if result.warm_up:
+        out.print(f"[dim]measured after {result.warm_up} identical request(s) (warm); --cold for the first[/dim]")
     groups = m.fingerprints()
     with_plans = any("plan" in group for group in groups)
     table = Table(title="Queries by fingerprint", title_justify="left")

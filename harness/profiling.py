@@ -8,7 +8,7 @@ from typing import Any
 
 from harness import clock, loader
 from harness.catalog import Exercise
-from harness.checks import profile_request, profile_scale
+from harness.checks import profile_request, profile_scale, profile_warm_up
 from harness.measure import RequestMetrics
 from harness.seed import PUBLIC_SEED
 from harness.world import RequestHung, World
@@ -27,6 +27,7 @@ class Profile:
     metrics: RequestMetrics
     faults: dict[str, str] | None = None  # service -> "fail" | "hang"
     hung: str | None = None
+    warm_up: int = 0  # identical requests sent before the measured one
 
     def baseline(self) -> dict[str, Any] | None:
         """The pristine starter's recorded numbers at this scale (exercise.toml), for before/after."""
@@ -41,6 +42,7 @@ class Profile:
             "scale": self.scale,
             **({"faults": self.faults} if self.faults else {}),
             **({"hung": self.hung} if self.hung else {}),
+            **({"warm_up": self.warm_up} if self.warm_up else {}),
             **m.summary(),
             "fingerprints": m.fingerprints(),
             "calls": [
@@ -66,6 +68,7 @@ async def _measure(
     scale: str,
     seed: int,
     faults: dict[str, str],
+    warm_up: int,
 ) -> tuple[int | None, RequestMetrics, str | None]:
     method, path, headers = request
     async with World(scale=scale, seed=seed, **exercise.world_options()) as world:
@@ -74,6 +77,8 @@ async def _measure(
         app = loader.load_app(app_file)
         async with world.serve(app) as client:
             try:
+                for _ in range(warm_up):
+                    await client.request(method, path, headers=headers)
                 exchange = await client.request(method, path, headers=headers)
             except RequestHung as hung:
                 if hung.metrics is None:
@@ -88,15 +93,20 @@ def profile(
     scale: str | None = None,
     seed: int = PUBLIC_SEED,
     faults: dict[str, str] | None = None,
+    cold: bool = False,
 ) -> Profile:
     """Measure the exercise's profile request once on the virtual clock.
 
     ``faults`` breaks services first, e.g. ``{"weather": "hang"}``: the
-    waterfall then shows the failed or timed-out call.
+    waterfall then shows the failed or timed-out call. ``cold`` skips the
+    exercise's warm-up requests (a cache's first, missing request).
     """
     method, path, headers = profile_request(exercise)
     scale = scale or profile_scale(exercise)
     faults = dict(faults or {})
+    warm_up = profile_warm_up(exercise) if cold is False else 0
     loader.load_app(app_file)  # one clear sentence if it does not import
-    status, metrics, hung = clock.run(_measure(exercise, app_file, (method, path, headers), scale, seed, faults))
-    return Profile(exercise, app_file, scale, method, path, status, metrics, faults or None, hung)
+    status, metrics, hung = clock.run(
+        _measure(exercise, app_file, (method, path, headers), scale, seed, faults, warm_up)
+    )
+    return Profile(exercise, app_file, scale, method, path, status, metrics, faults or None, hung, warm_up)
