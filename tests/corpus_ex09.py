@@ -30,8 +30,8 @@ CASES = {
         "solutions",
         [(ORDERS_INDEX, '"CREATE INDEX IF NOT EXISTS ix_orders_placed_on ON orders (placed_on)",')],
         {"uses_index", "db_time"},
-        "it walks the whole index ix_orders_placed_on",
-        "an index on the ORDER BY column only: the plan walks it in date order, still every row (SCAN ... USING INDEX)",
+        "runs SCAN orders",  # SQLite: SCAN orders USING INDEX ix_orders_placed_on; PostgreSQL: a Seq Scan
+        "an index on the ORDER BY column only: SQLite walks it in date order, still every row; PostgreSQL scans",
     ),
     "09_rewritten_query_plain_index": Case(
         "09",
@@ -54,7 +54,7 @@ CASES = {
         "solutions",
         [("        .order_by(Order.placed_on.desc(), Order.id.desc())\n", "")],
         {"correct"},
-        "differs from the reference at recent_orders[0].id",
+        "differs from the reference at recent_orders[",
         "ORDER BY dropped because the index holds the orders by date: they come out oldest first",
     ),
 }
