@@ -84,7 +84,16 @@ def read_plan(dbapi_connection: Any, dialect: str, statement: str, parameters: A
         elif dialect == "postgresql":
             cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
             document = cursor.fetchall()[0][0]
-            details = list(_postgres_steps(json.loads(document) if isinstance(document, str) else document))
+            document = json.loads(document) if isinstance(document, str) else document
+
+            def leading_key(index: str) -> str:
+                cursor.execute(
+                    "SELECT pg_get_indexdef(c.oid, 1, true) FROM pg_class c WHERE c.relname = $1", (index,)
+                )
+                row = cursor.fetchone()
+                return str(row[0]) if row else ""
+
+            details = list(_postgres_steps(document, leading_key))
         else:
             return []
     finally:
@@ -104,7 +113,24 @@ def parse_details(details: list[str], names: dict[str, str]) -> list[PlanStep]:
     return steps
 
 
-def _postgres_steps(document: list[dict]) -> Any:
+# Words of an index key definition that are not columns: lower(email::text).
+_NOT_COLUMNS = {"lower", "upper", "text", "varchar", "character", "varying", "integer", "bigint", "date"}
+
+
+def _searches(condition: str | None, index: str, leading_key: Any) -> bool:
+    """Whether an index access narrows by the index's first key (else it walks the whole index).
+
+    SQLite says SCAN ... USING INDEX for such a walk; PostgreSQL (15 has no
+    skip scan) shows an Index Scan whose condition is only a Filter, or is on
+    a later column of the index.
+    """
+    if not condition:
+        return False
+    columns = set(re.findall(r"[a-z_]\w*", leading_key(index).lower())) - _NOT_COLUMNS
+    return any(re.search(rf"\b{re.escape(column)}\b", condition.lower()) for column in columns)
+
+
+def _postgres_steps(document: list[dict], leading_key: Any) -> Any:
     """PostgreSQL's plan nodes in SQLite's words."""
 
     def walk(node: dict) -> Any:
@@ -114,11 +140,17 @@ def _postgres_steps(document: list[dict]) -> Any:
             yield f"SCAN {relation}"
         elif kind in ("Index Scan", "Index Only Scan") and relation:
             covering = "COVERING INDEX" if kind == "Index Only Scan" else "INDEX"
-            yield f"SEARCH {relation} USING {covering} {node.get('Index Name', '?')}"
+            index = node.get("Index Name", "?")
+            verb = "SEARCH" if _searches(node.get("Index Cond"), index, leading_key) else "SCAN"
+            yield f"{verb} {relation} USING {covering} {index}"
         elif kind == "Bitmap Heap Scan" and relation:
-            indexes = [child.get("Index Name", "?") for child in node.get("Plans", [])]
-            yield f"SEARCH {relation} USING INDEX {'+'.join(indexes) or '?'}"
-            return  # its Bitmap Index Scan children are this same search
+            children = [child for child in node.get("Plans", []) if child.get("Index Name")]
+            indexes = "+".join(child["Index Name"] for child in children) or "?"
+            narrowed = children and all(
+                _searches(child.get("Index Cond"), child["Index Name"], leading_key) for child in children
+            )
+            yield f"{'SEARCH' if narrowed else 'SCAN'} {relation} USING INDEX {indexes}"
+            return  # its Bitmap Index Scan children are this same access
         for child in node.get("Plans", []):
             yield from walk(child)
 

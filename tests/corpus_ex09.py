@@ -25,6 +25,14 @@ CASES = {
         "runs SCAN orders, reading all 60,000 rows: no index on orders starts with customer_id",
         "the customer is found through an index, their orders still by reading all 60,000",
     ),
+    "09_index_columns_reversed": Case(
+        "09",
+        "solutions",
+        [(ORDERS_INDEX, '"CREATE INDEX IF NOT EXISTS ix_orders_placed_customer ON orders (placed_on, customer_id)",')],
+        {"uses_index", "db_time"},
+        "runs SCAN orders",
+        "both columns indexed, in the wrong order: the filter is on the second key, so the whole index is read",
+    ),
     "09_index_on_placed_on": Case(
         "09",
         "solutions",
