@@ -42,22 +42,24 @@ packages:
 		fi; \
 	fi
 
+# Two pytest workers (pytest-xdist): the suite is mostly grading runs, and the numbers are
+# modeled, so sharing the cores changes nothing but the wall time.
 test: $(STAMP) lint packages
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q -n 2
 
 # The real back-ends: throwaway servers from the Debian packages (scripts/with_servers.py),
 # on free ports in temporary directories, stopped afterwards.
 META_ENTRY := tests/test_meta.py::test_starters_fail_and_solutions_pass_through_the_autograder_entry_point
 
 test-postgres: $(STAMP) packages
-	$(BIN)/python scripts/with_servers.py --postgres -- $(BIN)/python -m pytest -q tests/test_backends.py $(META_ENTRY)
+	$(BIN)/python scripts/with_servers.py --postgres -- $(BIN)/python -m pytest -q -n 2 tests/test_backends.py $(META_ENTRY)
 
 test-redis: $(STAMP) packages
-	$(BIN)/python scripts/with_servers.py --redis -- $(BIN)/python -m pytest -q tests/test_backends.py
+	$(BIN)/python scripts/with_servers.py --redis -- $(BIN)/python -m pytest -q -n 2 tests/test_backends.py
 
 # Both at once (CI): every exercise graded on PostgreSQL with a real Redis.
 test-backends: $(STAMP) packages
-	$(BIN)/python scripts/with_servers.py --postgres --redis -- $(BIN)/python -m pytest -q tests/test_backends.py $(META_ENTRY)
+	$(BIN)/python scripts/with_servers.py --postgres --redis -- $(BIN)/python -m pytest -q -n 2 tests/test_backends.py $(META_ENTRY)
 
 grade-solutions: $(STAMP)
 	$(BIN)/python -m pytest grading --kata-target solutions -q
