@@ -12,18 +12,23 @@ modeled time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
+import itertools
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import fakeredis
 import redis.asyncio as redis
 from redis.asyncio.connection import parse_url
 
 from harness import measure
+from harness.catalog import KataError
 from harness.config import env_number
 
 DEFAULT_CACHE_LATENCY_MS = 0.5
@@ -33,7 +38,7 @@ def redis_url_from_env() -> str | None:
     """KATA_REDIS_URL (``redis://host:port/db``), or None for the in-process fakeredis."""
     url = os.environ.get("KATA_REDIS_URL", "").strip()
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError(f"KATA_REDIS_URL must be a redis:// URL, got {url!r}")
+        raise KataError(f"KATA_REDIS_URL must look like redis://127.0.0.1:6379/0, got {_without_password(url)!r}")
     return url or None
 
 
@@ -105,8 +110,23 @@ class _ServerLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self._fd = os.open(self.path, os.O_CREAT | os.O_RDONLY, 0o644)  # flock needs no write access
+        self._fd = self._open()
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def _open(self) -> int:
+        """Open for reading (flock needs no more), creating it readable by every grading user."""
+        for _ in range(3):
+            try:
+                return os.open(self.path, os.O_RDONLY)
+            except FileNotFoundError:
+                pass
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_RDONLY, 0o644)
+            except FileExistsError:
+                continue  # another grader created it meanwhile
+            os.fchmod(fd, 0o644)  # whatever the umask
+            return fd
+        raise KataError(f"cannot open the lock file {self.path} for the Redis server")
 
     def release(self) -> None:
         if self._fd is not None:
@@ -118,19 +138,26 @@ class _ServerLock:
 class Cache:
     """One world's Redis: a measured client for the app and a plain one for the harness."""
 
-    def __init__(self, url: str | None = None, latency_ms: float | None = None, depth: int = 0) -> None:
+    def __init__(self, url: str | None = None, latency_ms: float | None = None) -> None:
         self.url = url
         self.latency_ms = latency_ms if latency_ms is not None else cache_latency_ms_from_env()
         self._lock: _ServerLock | None = None
+        self._db: int | None = None
+        self._opened = False
         if url is None:
             server = fakeredis.FakeServer()
             self.client: redis.Redis = MeasuredFakeRedis(server=server, decode_responses=True)
             self.raw: redis.Redis = fakeredis.FakeAsyncRedis(server=server, decode_responses=True)
         else:
-            # Nested worlds in one process get the next database number.
-            db = int(parse_url(url).get("db", 0)) + depth
-            self.client = MeasuredRedis.from_url(url, db=db, decode_responses=True)
-            self.raw = redis.Redis.from_url(url, db=db, decode_responses=True)
+            # Worlds open at once in one process (nested, or side by side) each take
+            # their own database number, reserved here before anything awaits.
+            base = int(parse_url(url).get("db", 0))
+            db = self._db = next(n for n in itertools.count(base) if n not in _taken_dbs)
+            _taken_dbs.add(db)
+            # In the URL, not as db=: redis-py lets the URL's own number win over the keyword.
+            url = urlsplit(url)._replace(path=f"/{db}").geturl()
+            self.client = MeasuredRedis.from_url(url, decode_responses=True)
+            self.raw = redis.Redis.from_url(url, decode_responses=True)
             self._lock = _ServerLock(url, db)
         self.client.kata_latency_seconds = self.latency_ms / 1000  # type: ignore[attr-defined]
 
@@ -144,18 +171,24 @@ class Cache:
             try:
                 await self.raw.flushdb()
             except Exception as exc:
-                self._lock.release()
-                raise RuntimeError(f"cannot reach the Redis server at KATA_REDIS_URL={self.url}: {exc}") from exc
+                raise KataError(
+                    f"cannot use the Redis server at KATA_REDIS_URL={_without_password(self.url)}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+        self._opened = True
 
     async def close(self) -> None:
+        """Flush what the run stored (real server), close the clients, give the database number back."""
         try:
-            if self._lock is not None:
-                await self.raw.flushdb()
+            if self._lock is not None and self._opened:
+                with contextlib.suppress(Exception):  # a server gone meanwhile: nothing left to flush
+                    await self.raw.flushdb()
         finally:
             await self.client.aclose()
             await self.raw.aclose()
             if self._lock is not None:
                 self._lock.release()
+            _taken_dbs.discard(self._db)  # type: ignore[arg-type]
 
     def intact(self) -> bool:
         """The measurement is still in place (a submission did not patch it away)."""
@@ -182,6 +215,13 @@ class Cache:
                 await self.raw.delete(key)
             else:
                 await self.raw.pexpire(key, remaining - elapsed_ms)
+
+
+_taken_dbs: set[int] = set()
+
+
+def _without_password(url: str | None) -> str:
+    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url or "")
 
 
 def cache_latency_ms_from_env() -> float:

@@ -170,6 +170,9 @@ def profile(
         if scale is not None:
             parse_scale(scale)
         _work_file(exercise, path)
+        both = set(fail or []) & set(hang or [])
+        if both:
+            raise KataError(f"a service either fails or hangs, not both: {', '.join(sorted(both))}")
         faults = {name: "fail" for name in fail or []} | {name: "hang" for name in hang or []}
         known = [service.name for service in Services(0).all]
         for name in faults:

@@ -27,6 +27,11 @@ T = TypeVar("T")
 # Real seconds the loop waits for a worker thread before re-checking: a safety
 # net only, the thread's completion wakes the loop at once.
 _THREAD_POLL_SECONDS = 0.5
+# Real seconds of waiting on work in flight, with nothing at all happening, after
+# which the clock moves again: a server that accepted a connection and never
+# answers must not hang the grader, so the driver's own timeout gets to fire.
+# Healthy round trips take milliseconds; only a dead peer ever reaches this.
+STALL_SECONDS = 15.0
 
 
 class _InFlight:
@@ -74,7 +79,8 @@ class _VirtualSelector(selectors.BaseSelector):
         if events or timeout == 0:
             return events
         # Thread work in flight: wait for it for real, the clock stands still.
-        while self._loop.in_flight.count:
+        deadline = time.monotonic() + STALL_SECONDS
+        while self._loop.in_flight.count and time.monotonic() < deadline:
             events = self._real.select(_THREAD_POLL_SECONDS)
             if events:
                 return events

@@ -63,6 +63,11 @@ def mentions(statement: str, tables: set[str]) -> bool:
     return any(re.search(rf"\b{re.escape(t)}\b", statement, re.IGNORECASE) for t in tables)
 
 
+# A FROM clause up to what ends it; its items are split on commas and JOINs.
+_FROM_CLAUSE = re.compile(r"\bFROM\b(.*?)(?=\bWHERE\b|\bGROUP\b|\bORDER\b|\bLIMIT\b|\bHAVING\b|\)|;|$)", re.I | re.S)
+_JOIN_WORDS = {"LEFT", "RIGHT", "INNER", "OUTER", "CROSS", "FULL", "NATURAL", "AS"}
+
+
 def aliases(statement: str) -> dict[str, str]:
     """``{"c": "customers", "customers": "customers"}`` for the tables a statement names."""
     found: dict[str, str] = {}
@@ -71,6 +76,15 @@ def aliases(statement: str) -> dict[str, str]:
         found[table] = table
         if alias:
             found[alias] = table
+    # FROM customers AS c, orders AS o (implicit joins): every item, not only the first.
+    for clause in _FROM_CLAUSE.finditer(statement):
+        for item in re.split(r",|\bJOIN\b", clause.group(1), flags=re.I):
+            words = [w.strip('"') for w in re.split(r"\bON\b", item, flags=re.I)[0].split()]
+            words = [w for w in words if w.upper() not in _JOIN_WORDS]
+            if words and re.fullmatch(r"\w+", words[0]):
+                found.setdefault(words[0], words[0])
+                if len(words) > 1 and re.fullmatch(r"\w+", words[1]):
+                    found[words[1]] = words[0]
     return found
 
 
@@ -82,18 +96,27 @@ def read_plan(dbapi_connection: Any, dialect: str, statement: str, parameters: A
             cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
             details = [row[3] for row in cursor.fetchall()]
         elif dialect == "postgresql":
-            cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
-            document = cursor.fetchall()[0][0]
-            document = json.loads(document) if isinstance(document, str) else document
+            # Inside the request's transaction: a failing EXPLAIN (a typo in the query) must
+            # not abort it, or the statement itself would report "transaction is aborted".
+            cursor.execute("SAVEPOINT kata_plan")
+            try:
+                cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+                document = cursor.fetchall()[0][0]
+                document = json.loads(document) if isinstance(document, str) else document
 
-            def leading_key(index: str) -> str:
-                cursor.execute(
-                    "SELECT pg_get_indexdef(c.oid, 1, true) FROM pg_class c WHERE c.relname = $1", (index,)
-                )
-                row = cursor.fetchone()
-                return str(row[0]) if row else ""
+                def leading_key(index: str) -> str:
+                    cursor.execute(
+                        "SELECT pg_get_indexdef(c.oid, 1, true) FROM pg_class c WHERE c.relname = $1", (index,)
+                    )
+                    row = cursor.fetchone()
+                    return str(row[0]) if row else ""
 
-            details = list(_postgres_steps(document, leading_key))
+                details = list(_postgres_steps(document, leading_key))
+            except Exception:
+                cursor.execute("ROLLBACK TO SAVEPOINT kata_plan")
+                raise
+            finally:
+                cursor.execute("RELEASE SAVEPOINT kata_plan")
         else:
             return []
     finally:

@@ -13,13 +13,15 @@ clock counts it as thread work in flight and stands still meanwhile.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
+import re
+import uuid
 from typing import Any
 
 import asyncpg
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from harness.catalog import KataError
@@ -27,7 +29,6 @@ from harness.models import Base
 from harness.seed import Scale, all_rows, dataset_name
 
 _LOCK_KEY = 0x6B617461  # "kata": one lock for every kata process on the server
-_worlds = itertools.count(1)
 
 
 def database_url_from_env() -> str | None:
@@ -35,11 +36,20 @@ def database_url_from_env() -> str | None:
     url = os.environ.get("KATA_DATABASE_URL", "").strip()
     if not url:
         return None
-    if not url.startswith("postgresql+asyncpg://"):
-        raise KataError(
-            f"KATA_DATABASE_URL must look like postgresql+asyncpg://user@host:5432/postgres, got {url!r}"
-        )
+    example = "postgresql+asyncpg://user@127.0.0.1:5432/postgres"
+    try:
+        parsed = make_url(url)
+        parsed.port  # noqa: B018 -- a port that is not a number fails here
+    except (ArgumentError, ValueError):
+        parsed = None
+    if parsed is None or parsed.drivername != "postgresql+asyncpg":
+        raise KataError(f"KATA_DATABASE_URL must look like {example}, got {_shown(url)!r}")
     return url
+
+
+def _shown(url: str) -> str:
+    """The URL without its password: messages end up in results students read."""
+    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _connect_kwargs(url: str, database: str | None = None) -> dict[str, Any]:
@@ -85,7 +95,7 @@ async def _seed_template(url: str, name: str, scale: Scale, seed: int, large: bo
 
 async def _create(url: str, scale: Scale, seed: int, large: bool) -> str:
     template = "kata_" + dataset_name(scale, seed, large).replace("-", "_")
-    world = f"kata_w{os.getpid()}_{next(_worlds)}"
+    world = f"kata_w_{uuid.uuid4().hex[:16]}"  # unique across processes, containers and hosts
     admin = await asyncpg.connect(**_connect_kwargs(url))
     try:
         await admin.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
@@ -96,7 +106,9 @@ async def _create(url: str, scale: Scale, seed: int, large: bool) -> str:
                 await admin.execute(f"CREATE DATABASE {_quoted(building)} TEMPLATE template0")
                 await _seed_template(url, building, scale, seed, large)
                 await admin.execute(f"ALTER DATABASE {_quoted(building)} RENAME TO {_quoted(template)}")
-            await admin.execute(f"DROP DATABASE IF EXISTS {_quoted(world)} WITH (FORCE)")
+                # Nobody connects to it any more: a stray session would block every copy,
+                # and a submission could change the rows later runs start from.
+                await admin.execute(f"ALTER DATABASE {_quoted(template)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
             await admin.execute(f"CREATE DATABASE {_quoted(world)} TEMPLATE {_quoted(template)}")
         finally:
             await admin.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
@@ -118,7 +130,9 @@ async def create_world_database(url: str, scale: Scale, seed: int, large: bool) 
     try:
         return await asyncio.to_thread(asyncio.run, _create(url, scale, seed, large))
     except (OSError, asyncpg.PostgresError) as exc:
-        raise KataError(f"cannot prepare a database on KATA_DATABASE_URL={url}: {type(exc).__name__}: {exc}") from exc
+        raise KataError(
+            f"cannot prepare a database on KATA_DATABASE_URL={_shown(url)}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 async def drop_world_database(url: str, world_url: str) -> None:

@@ -13,7 +13,7 @@ import itertools
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,31 +116,48 @@ class World:
         self.database: db.Database | None = None
         self.cache: caching.Cache | None = None
         self._with_cache = cache
-        self._tmp: Path | None = None
 
     async def __aenter__(self) -> World:
+        # Every resource registers its own clean-up as soon as it exists, so a
+        # world that fails half-way (a server down, a bad setting) leaves nothing behind.
+        self._resources = AsyncExitStack()
+        try:
+            await self._open(self._resources)
+        except BaseException:
+            await self._resources.aclose()
+            raise
+        return self
+
+    async def _open(self, resources: AsyncExitStack) -> None:
         # A private copy of the pristine dataset: writes never leak between runs.
-        self._server_url = postgres.database_url_from_env()
-        if self._server_url:
-            url = await postgres.create_world_database(self._server_url, self.scale, self.seed, self.large_tables)
+        server_url = postgres.database_url_from_env()
+        if server_url:
+            url = await postgres.create_world_database(server_url, self.scale, self.seed, self.large_tables)
+            resources.push_async_callback(postgres.drop_world_database, server_url, url)
         else:
-            self._tmp = Path(tempfile.mkdtemp(prefix="kata-world-"))
-            path = self._tmp / "kata.sqlite3"
+            tmp = Path(tempfile.mkdtemp(prefix="kata-world-"))
+            resources.callback(shutil.rmtree, tmp, ignore_errors=True)
+            path = tmp / "kata.sqlite3"
             shutil.copyfile(dataset_file(self.scale, self.seed, self.large_tables), path)
             url = f"sqlite+aiosqlite:///{path}"
-        self.database = db.Database(url, self.latency)
-        self._plan_cost = self.database.plan_cost
-        await self.database.warm_up()
+        database = self.database = db.Database(url, self.latency)
+        resources.push_async_callback(database.dispose)
+        self._plan_cost = database.plan_cost
+        await database.warm_up()
         if self._with_cache:
-            self.cache = caching.Cache(caching.redis_url_from_env(), depth=len(caching._active))
-            await self.cache.open()
-            caching.activate(self.cache)
-        db.activate(self.database)
+            cache = self.cache = caching.Cache(caching.redis_url_from_env())
+            resources.push_async_callback(cache.close)
+            await cache.open()
+            caching.activate(cache)
+            resources.callback(caching.deactivate, cache)
+        db.activate(database)
         _open_worlds.append(self)
+        resources.callback(self._leave)
         self._mocks = self.services.mocked()
         self._mocks.__enter__()
-        database, services, cache = self.database, self.services, self.cache
-        self._invariants = [
+        resources.callback(self._mocks.__exit__, None, None, None)
+        services, cache = self.services, self.cache
+        invariants = [
             integrity.add_invariant("query latency model", lambda: database.latency is self.latency),
             integrity.add_invariant("query listeners (counting and latency)", database.listening),
             integrity.add_invariant("active database", lambda: db.active() is _open_worlds[-1].database),
@@ -151,25 +168,17 @@ class World:
             integrity.add_invariant("plan cost model", lambda: database.plan_cost == self._plan_cost),
         ]
         if cache is not None:
-            self._invariants.append(integrity.add_invariant("cache measurement", cache.intact))
-        return self
+            invariants.append(integrity.add_invariant("cache measurement", cache.intact))
+        for remove in invariants:
+            resources.callback(remove)
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        for remove in self._invariants:
-            remove()
-        self._mocks.__exit__(None, None, None)
+    def _leave(self) -> None:
         _open_worlds.remove(self)
         # Worlds nest (a test may open one inside another): the enclosing one is active again.
         db.activate(_open_worlds[-1].database if _open_worlds else None)
-        if self.cache is not None:
-            caching.deactivate(self.cache)
-            await self.cache.close()
-        if self.database is not None:
-            await self.database.dispose()
-            if self._server_url:
-                await postgres.drop_world_database(self._server_url, self.database.url)
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._resources.aclose()
 
     async def advance(self, seconds: float) -> None:
         """Let modeled time pass: the clock moves and every cache TTL runs down with it."""

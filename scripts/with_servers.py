@@ -15,6 +15,7 @@ import argparse
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -65,7 +66,11 @@ def postgres() -> Iterator[str]:
     as_user: list[str] = []
     if os.geteuid() == 0:
         # initdb refuses to run as root: use the package's postgres user.
-        shutil.chown(root, "postgres", "postgres")
+        try:
+            shutil.chown(root, "postgres", "postgres")
+        except LookupError:
+            shutil.rmtree(root, ignore_errors=True)
+            raise Unavailable("running as root, and there is no postgres user to run PostgreSQL as") from None
         as_user = ["runuser", "-u", "postgres", "--"]
     options = (
         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -123,6 +128,8 @@ def main() -> int:
     if not command:
         parser.error("give the command to run after --")
     env = dict(os.environ)
+    # Stopped from outside (CI timeout, Ctrl+C): still stop the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with ExitStack() as stack:
         try:
             if args.postgres:

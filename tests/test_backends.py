@@ -9,14 +9,19 @@ variables they skip and say how to run them.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import corpus
 import pytest
 from conftest import ROOT
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from test_meta import assert_verdict
 
-from harness import catalog, checks, profiling
+from harness import catalog, checks, clock, profiling
+from harness.catalog import KataError
+from harness.world import World
 
 POSTGRES = os.environ.get("KATA_DATABASE_URL")
 REDIS = os.environ.get("KATA_REDIS_URL")
@@ -87,3 +92,31 @@ def test_redis_grades_the_cache_exercise_as_fakeredis_does(target, monkeypatch):
     assert verdicts == [(c.name, c.passed) for c in on_fakeredis.checks], on_redis.to_json()
     assert on_redis.passed == (target == "solutions"), on_redis.to_json()
     assert on_redis.metrics == on_fakeredis.metrics
+
+
+@needs_postgres
+def test_postgres_a_query_with_a_typo_reports_its_own_error():
+    """The plan is read inside a savepoint: a failing EXPLAIN does not abort the request's transaction."""
+
+    async def run() -> None:
+        async with World(large_tables=True) as world:
+            async with world.database.sessionmaker() as session:
+                with pytest.raises(DBAPIError, match='column "emial" does not exist'):
+                    await session.execute(text("SELECT * FROM customers WHERE emial = 'x'"))
+
+    clock.run(run())
+
+
+def test_a_redis_that_never_answers_fails_the_run_instead_of_hanging_it(monkeypatch):
+    """Accepts the connection, never replies: after STALL_SECONDS the driver's own timeout fires."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        monkeypatch.setenv("KATA_REDIS_URL", f"redis://127.0.0.1:{server.getsockname()[1]}/0")
+
+        async def run() -> None:
+            async with World(cache=True):
+                pass
+
+        with pytest.raises(KataError, match="cannot use the Redis server"):
+            clock.run(run())

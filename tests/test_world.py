@@ -136,3 +136,43 @@ def test_worlds_do_not_share_writes():
 
     first, second = clock.run(write_then_read()), clock.run(write_then_read())
     assert first == second != "changed"
+
+
+def test_a_world_that_cannot_open_leaves_nothing_behind(monkeypatch, tmp_path):
+    """A Redis that refuses connections: one clear sentence, no temp folder, no active database."""
+    import tempfile
+
+    from harness import db
+
+    monkeypatch.setenv("KATA_REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    async def open_world() -> None:
+        async with World(cache=True):
+            pass
+
+    with pytest.raises(KataError, match="cannot use the Redis server at KATA_REDIS_URL=redis://127.0.0.1:1/0"):
+        clock.run(open_world())
+    assert not list(tmp_path.glob("kata-world-*"))
+    with pytest.raises(RuntimeError, match="no kata database is active"):
+        db.active()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("KATA_DATABASE_URL", "mysql://kata@127.0.0.1/kata", "KATA_DATABASE_URL must look like postgresql+asyncpg://"),
+        ("KATA_DATABASE_URL", "postgresql+asyncpg://kata:secret@127.0.0.1:abc/x", "got 'postgresql+asyncpg://kata:***@"),
+        ("KATA_REDIS_URL", "http://127.0.0.1:6379", "KATA_REDIS_URL must look like redis://"),
+    ],
+)
+def test_a_malformed_server_url_is_one_sentence_without_the_password(monkeypatch, variable, value, words):
+    monkeypatch.setenv(variable, value)
+
+    async def open_world() -> None:
+        async with World(cache=True):
+            pass
+
+    with pytest.raises(KataError, match=words.replace("+", r"\+").replace("*", r"\*")) as raised:
+        clock.run(open_world())
+    assert "secret" not in str(raised.value)
