@@ -1,4 +1,4 @@
-"""The `kata` command: list, check, hint, profile, serve."""
+"""The `kata` command: list, check, watch, hint, reset, profile, serve, grade, compare."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def list_exercises(path: PathOption = Path("exercises")) -> None:
     except KataError as error:
         raise _fail(str(error)) from None
     console.print(table)
-    console.print("[dim]Next: kata check NN · kata hint NN · kata profile NN · kata serve NN[/dim]")
+    console.print("[dim]Next: kata check NN · kata watch NN · kata hint NN · kata profile NN · kata serve NN[/dim]")
 
 
 @app.command()
@@ -111,6 +111,47 @@ def check(
         errors.print(f"[red]error:[/red] {report.error}")
         raise typer.Exit(2)
     raise typer.Exit(0 if report.passed else 1)
+
+
+@app.command()
+def watch(
+    exercise_key: Annotated[str, typer.Argument(metavar="NN", help="01, 1 or the slug")],
+    path: PathOption = Path("exercises"),
+    runs: Annotated[int | None, typer.Option(hidden=True, help="Stop after this many checks (tests).")] = None,
+) -> None:
+    """Check now, then again each time you save a file of the exercise (Ctrl+C stops)."""
+    from harness.workspace import watch as run_watch
+
+    try:
+        exercise = catalog.find(exercise_key)
+        _work_file(exercise, path)
+        run_watch(exercise, path, lambda text: console.print(f"[dim]{text}[/dim]"), runs=runs)
+    except KataError as error:
+        raise _fail(str(error)) from None
+    except KeyboardInterrupt:
+        console.print("[dim]stopped watching[/dim]")
+
+
+@app.command()
+def reset(
+    exercise_key: Annotated[str, typer.Argument(metavar="NN", help="01, 1 or the slug")],
+    path: PathOption = Path("exercises"),
+    revision: Annotated[
+        str, typer.Option("--from", help="The git revision to take the starter from (if you committed your work).")
+    ] = "HEAD",
+) -> None:
+    """Put the starter back; your version is saved in .kata/backups/ first."""
+    from harness.workspace import reset as run_reset
+
+    try:
+        exercise = catalog.find(exercise_key)
+        work_file, backup = run_reset(exercise, path, revision)
+    except KataError as error:
+        raise _fail(str(error)) from None
+    if backup is None:
+        console.print(f"{work_file} is already the starter at {revision}: nothing to do.")
+    else:
+        console.print(f"Restored {work_file} from git ({revision}). Your version is saved as {backup}.")
 
 
 def _print_report(report: checks.Report, app_file: Path) -> None:

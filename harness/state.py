@@ -16,8 +16,13 @@ from typing import Any
 from harness.catalog import KATA_ROOT, Exercise, KataError
 
 
+def state_dir() -> Path:
+    """``.kata/`` at the kata's root, or ``KATA_STATE_DIR``: progress, and backups made by ``kata reset``."""
+    return Path(os.environ.get("KATA_STATE_DIR", KATA_ROOT / ".kata"))
+
+
 def _path() -> Path:
-    return Path(os.environ.get("KATA_STATE_DIR", KATA_ROOT / ".kata")) / "state.json"
+    return state_dir() / "state.json"
 
 
 def load() -> dict[str, Any]:

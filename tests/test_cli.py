@@ -148,3 +148,49 @@ def test_serve_runs_the_app_with_real_latency():
     # Real time: the three sequential calls (280 + 320 + 190 ms) are really waited for.
     assert elapsed >= 0.79
     assert "GET /organizations/1/overview → 200 · 1 queries" in log
+
+
+def test_watch_checks_again_after_each_save(tmp_path):
+    import shutil
+    import threading
+    import time
+
+    shutil.copytree(ROOT / "solutions" / "02_sequential_calls", tmp_path / "tree" / "02_sequential_calls")
+    app_file = tmp_path / "tree" / "02_sequential_calls" / "app.py"
+    proc = subprocess.Popen(
+        kata("watch", "02", "--path", str(tmp_path / "tree"), "--runs", "2"),
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while not any("save a file to check again" in line for line in lines) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert any("All checks pass" in line for line in lines), "".join(lines)
+    # A save that breaks the fix: the billing call dropped from the gather.
+    source = app_file.read_text()
+    broken = source.replace("asyncio.gather(", "asyncio.gather(asyncio.sleep(0), ", 1)
+    assert broken != source
+    app_file.write_text(broken)
+    assert proc.wait(timeout=120) == 0
+    reader.join(timeout=10)
+    output = "".join(lines)
+    assert output.count("02_sequential_calls") >= 2 and "✗ FAIL" in output.split("save a file")[1], output
+
+
+def test_reset_restores_the_starter_and_keeps_the_students_version(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "solutions" / "02_sequential_calls", tmp_path / "tree" / "02_sequential_calls")
+    app_file = tmp_path / "tree" / "02_sequential_calls" / "app.py"
+    mine = app_file.read_text()
+    code, out, _ = run("reset", "02", "--path", str(tmp_path / "tree"))
+    assert code == 0 and "Your version is saved as" in out
+    assert app_file.read_text() == (ROOT / "exercises" / "02_sequential_calls" / "app.py").read_text()
+    backups = list((tmp_path / "state" / "backups" / "02_sequential_calls").iterdir())
+    assert [b.read_text() for b in backups] == [mine]
+    code, out, _ = run("reset", "02", "--path", str(tmp_path / "tree"))
+    assert code == 0 and "nothing to do" in out
+    code, _, err = run("reset", "02", "--path", str(tmp_path / "tree"), "--from", "no-such-revision")
+    assert code == 2 and "cannot read exercises/02_sequential_calls/app.py at no-such-revision" in err
