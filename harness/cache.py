@@ -17,7 +17,6 @@ import fcntl
 import hashlib
 import itertools
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from redis.asyncio.connection import parse_url
 
 from harness import measure
 from harness.catalog import KataError
-from harness.config import env_number
+from harness.config import env_number, without_password
 
 DEFAULT_CACHE_LATENCY_MS = 0.5
 
@@ -38,7 +37,7 @@ def redis_url_from_env() -> str | None:
     """KATA_REDIS_URL (``redis://host:port/db``), or None for the in-process fakeredis."""
     url = os.environ.get("KATA_REDIS_URL", "").strip()
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
-        raise KataError(f"KATA_REDIS_URL must look like redis://127.0.0.1:6379/0, got {_without_password(url)!r}")
+        raise KataError(f"KATA_REDIS_URL must look like redis://127.0.0.1:6379/0, got {without_password(url)!r}")
     return url or None
 
 
@@ -50,6 +49,7 @@ class _Measured:
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         loop = asyncio.get_running_loop()
         start = loop.time()
+        command = str(args[0]).upper() if args else "?"
         cost = self.kata_latency_seconds
         if cost:
             await asyncio.sleep(cost)
@@ -66,12 +66,12 @@ class _Measured:
             if metrics is not None:
                 metrics.cache_ops.append(
                     measure.CacheOp(
-                        command=str(args[0]).upper() if args else "?",
+                        command=command,
                         key=str(args[1]) if len(args) > 1 else "",
                         start=start,
                         end=loop.time(),
                         cost=cost,
-                        hit=_hit(str(args[0]).upper() if args else "", result, error),
+                        hit=_hit(command, result, error),
                         call_site=measure.call_site(),
                         error=error,
                     )
@@ -161,10 +161,6 @@ class Cache:
             self._lock = _ServerLock(url, db)
         self.client.kata_latency_seconds = self.latency_ms / 1000  # type: ignore[attr-defined]
 
-    @property
-    def backend(self) -> str:
-        return "redis" if self.url else "fakeredis"
-
     async def open(self) -> None:
         if self._lock is not None:
             await asyncio.to_thread(self._lock.acquire)
@@ -172,7 +168,7 @@ class Cache:
                 await self.raw.flushdb()
             except Exception as exc:
                 raise KataError(
-                    f"cannot use the Redis server at KATA_REDIS_URL={_without_password(self.url)}: "
+                    f"cannot use the Redis server at KATA_REDIS_URL={without_password(self.url)}: "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
         self._opened = True
@@ -218,10 +214,6 @@ class Cache:
 
 
 _taken_dbs: set[int] = set()
-
-
-def _without_password(url: str | None) -> str:
-    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url or "")
 
 
 def cache_latency_ms_from_env() -> float:

@@ -134,11 +134,8 @@ class Grading:
         scale = scale or profile_scale(self.exercise)
 
         async def measure() -> RequestMetrics:
-            method, path, headers = profile_request(self.exercise)
             async with self.serve(scale) as client:
-                for _ in range(profile_warm_up(self.exercise)):
-                    await client.request(method, path, headers=headers)
-                return (await client.request(method, path, headers=headers)).metrics
+                return (await send_profile_request(client, self.exercise)).metrics
 
         return await self.once(("profile", scale), measure)
 
@@ -151,6 +148,14 @@ def profile_request(exercise: Exercise) -> tuple[str, str, dict[str, str]]:
 def profile_warm_up(exercise: Exercise) -> int:
     """Identical requests sent before the measured one (``warm_up`` under [profile]): a cache's steady state."""
     return int(exercise.meta.get("profile", {}).get("warm_up", 0))
+
+
+async def send_profile_request(client: Client, exercise: Exercise, warm_up: int | None = None) -> Exchange:
+    """The exercise's profile request, after its warm-up requests (``warm_up`` overrides [profile])."""
+    method, path, headers = profile_request(exercise)
+    for _ in range(profile_warm_up(exercise) if warm_up is None else warm_up):
+        await client.request(method, path, headers=headers)
+    return await client.request(method, path, headers=headers)
 
 
 def profile_scale(exercise: Exercise) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from harness.catalog import KataError
 
@@ -29,3 +30,8 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise KataError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def without_password(url: str | None) -> str:
+    """A server URL fit for a message (results reach students): ``redis://user:***@host/0``."""
+    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url or "")

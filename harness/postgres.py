@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import uuid
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from harness.catalog import KataError
+from harness.config import without_password
 from harness.models import Base
 from harness.seed import Scale, all_rows, dataset_name
 
@@ -43,13 +43,9 @@ def database_url_from_env() -> str | None:
     except (ArgumentError, ValueError):
         parsed = None
     if parsed is None or parsed.drivername != "postgresql+asyncpg":
-        raise KataError(f"KATA_DATABASE_URL must look like {example}, got {_shown(url)!r}")
+        raise KataError(f"KATA_DATABASE_URL must look like {example}, got {without_password(url)!r}")
     return url
 
-
-def _shown(url: str) -> str:
-    """The URL without its password: messages end up in results students read."""
-    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _connect_kwargs(url: str, database: str | None = None) -> dict[str, Any]:
@@ -131,7 +127,7 @@ async def create_world_database(url: str, scale: Scale, seed: int, large: bool) 
         return await asyncio.to_thread(asyncio.run, _create(url, scale, seed, large))
     except (OSError, asyncpg.PostgresError) as exc:
         raise KataError(
-            f"cannot prepare a database on KATA_DATABASE_URL={_shown(url)}: {type(exc).__name__}: {exc}"
+            f"cannot prepare a database on KATA_DATABASE_URL={without_password(url)}: {type(exc).__name__}: {exc}"
         ) from exc
 
 

@@ -8,12 +8,10 @@ from typing import Any
 
 from harness import clock, loader
 from harness.catalog import Exercise
-from harness.checks import profile_request, profile_scale, profile_warm_up
+from harness.checks import Grading, profile_request, profile_scale, profile_warm_up, send_profile_request
 from harness.measure import RequestMetrics
 from harness.seed import PUBLIC_SEED
 from harness.world import RequestHung, World
-
-FAULTS = ("fail", "hang")
 
 
 @dataclass
@@ -57,34 +55,24 @@ class Profile:
             ],
             "clients_created": m.clients_created,
             "error": m.error,
-            **({"baseline": self.baseline()} if self.baseline() else {}),
-        }
+        } | ({"baseline": baseline} if (baseline := self.baseline()) else {})
 
 
 async def _measure(
-    exercise: Exercise,
-    app_file: Path,
-    request: tuple[str, str, dict[str, str]],
-    scale: str,
-    seed: int,
-    faults: dict[str, str],
-    warm_up: int,
+    grading: Grading, scale: str, seed: int, faults: dict[str, str], warm_up: int
 ) -> tuple[int | None, RequestMetrics, str | None]:
-    method, path, headers = request
-    async with World(scale=scale, seed=seed, **exercise.world_options()) as world:
+    def break_services(world: World) -> None:
         for service, fault in faults.items():
             getattr(world.services[service], fault)()
-        app = loader.load_app(app_file)
-        async with world.serve(app) as client:
-            try:
-                for _ in range(warm_up):
-                    await client.request(method, path, headers=headers)
-                exchange = await client.request(method, path, headers=headers)
-            except RequestHung as hung:
-                if hung.metrics is None:
-                    raise
-                return None, hung.metrics, str(hung)
-            return exchange.response.status_code, exchange.metrics, None
+
+    async with grading.serve(scale, seed, configure=break_services) as client:
+        try:
+            exchange = await send_profile_request(client, grading.exercise, warm_up)
+        except RequestHung as hung:
+            if hung.metrics is None:
+                raise
+            return None, hung.metrics, str(hung)
+        return exchange.response.status_code, exchange.metrics, None
 
 
 def profile(
@@ -104,9 +92,8 @@ def profile(
     method, path, headers = profile_request(exercise)
     scale = scale or profile_scale(exercise)
     faults = dict(faults or {})
-    warm_up = profile_warm_up(exercise) if cold is False else 0
+    warm_up = 0 if cold else profile_warm_up(exercise)
     loader.load_app(app_file)  # one clear sentence if it does not import
-    status, metrics, hung = clock.run(
-        _measure(exercise, app_file, (method, path, headers), scale, seed, faults, warm_up)
-    )
+    grading = Grading(exercise, app_file, app_file.parent)
+    status, metrics, hung = clock.run(_measure(grading, scale, seed, faults, warm_up))
     return Profile(exercise, app_file, scale, method, path, status, metrics, faults or None, hung, warm_up)

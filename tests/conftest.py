@@ -1,3 +1,4 @@
+import socket
 import sys
 from pathlib import Path
 
@@ -20,3 +21,10 @@ def _private_state(tmp_path, monkeypatch):
 def kata(*args: str) -> list[str]:
     """The `kata` command as a subprocess argv, from this interpreter's environment."""
     return [sys.executable, "-c", "from harness.cli import main; main()", *args]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on, for a `kata serve` under test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -5,7 +5,7 @@ import subprocess
 
 import corpus
 import pytest
-from conftest import ROOT, kata
+from conftest import ROOT, free_port, kata
 
 
 def run(*args, env_state=None):
@@ -118,14 +118,11 @@ def test_list_shows_the_state_of_the_last_check():
 
 
 def test_serve_runs_the_app_with_real_latency():
-    import socket
     import time
 
     import httpx
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         kata("serve", "02", "--port", str(port)), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

@@ -9,22 +9,15 @@ import html
 import json
 import re
 import shutil
-import socket
 import subprocess
 import time
 
 import httpx
 import pytest
-from conftest import ROOT, kata
+from conftest import ROOT, free_port, kata
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
