@@ -7,8 +7,9 @@ where the last ended.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.table import Table
 from rich.text import Text
@@ -18,6 +19,7 @@ from harness.measure import RequestMetrics
 
 MAX_ROWS = 48
 LABEL_WIDTH = 34
+MS_WIDTH = 7  # the narrowest "ms" column; wider when a row needs it (a call cancelled after 120 s)
 STYLES = {"db": "cyan", "ext": "magenta", "net": "green", "fail": "red"}
 
 
@@ -28,7 +30,23 @@ class Row:
     site: str
     start: float  # ms from the request's start
     end: float
-    count: int = 1
+    shapes: Counter[str] = field(default_factory=Counter)  # a merged row: each query shape and how often
+
+    @property
+    def count(self) -> int:
+        return sum(self.shapes.values()) or 1
+
+    def title(self) -> str:
+        """What the row stands for: one shape ("x80 SELECT users ..."), or every shape a merged row holds."""
+        if len(self.shapes) <= 1:
+            return f"x{self.count} {self.label}" if self.count > 1 else self.label
+        parts, verb = [], ""
+        for shape, n in sorted(self.shapes.items(), key=lambda item: (-item[1], item[0])):
+            shape_verb, _, rest = shape.partition(" ")
+            table = rest.split(" ", 1)[0]
+            parts.append(f"{table} ×{n}" if shape_verb == verb else f"{shape_verb} {table} ×{n}")
+            verb = shape_verb
+        return ", ".join(parts)  # "SELECT users ×40, tasks ×1"
 
 
 def rows_of(metrics: RequestMetrics) -> list[Row]:
@@ -90,11 +108,11 @@ def _merge(rows: list[Row], same: Callable[[Row, Row], bool], limit: int | None)
     for row in rows:
         last = merged[-1] if merged else None
         if last and last.kind == row.kind == "db" and same(last, row) and (limit is None or members[-1] < limit):
-            if last.label != row.label and not last.label.endswith("…"):
-                last.label += " …"
-            last.end, last.count, members[-1] = row.end, last.count + row.count, members[-1] + 1
+            last.end = row.end
+            last.shapes.update(row.shapes or {row.label: 1})
+            members[-1] += 1
         else:
-            merged.append(Row(row.kind, row.label, row.site, row.start, row.end, row.count))
+            merged.append(Row(row.kind, row.label, row.site, row.start, row.end, Counter(row.shapes or {row.label: 1})))
             members.append(1)
     return merged
 
@@ -110,16 +128,20 @@ def _bar(row: Row, total: float, width: int) -> Text:
 
 def render(metrics: RequestMetrics, console_width: int = 100) -> Table:
     """The waterfall as a table whose bars fill what the console leaves free."""
-    width = max(20, console_width - LABEL_WIDTH - 7 - 4)
+    rows = rows_of(metrics)
+    durations = [f"{row.end - row.start:,.1f}" for row in rows]
+    ms_width = max([MS_WIDTH, *map(len, durations)])
+    # Labels get more room on a wide console, so a merged row can name every shape it holds.
+    label_width = max(LABEL_WIDTH, min(max(len(row.title()) for row in rows), console_width * 2 // 5))
+    width = max(20, console_width - label_width - ms_width - 4)
     total = metrics.total_ms
     table = Table(
         title=f"Waterfall: modeled time, 0 to {total:,.1f} ms", title_justify="left", box=None, pad_edge=False
     )
     end_label = f"{total:,.0f} ms"
-    table.add_column("what", no_wrap=True, width=LABEL_WIDTH, overflow="ellipsis")
-    table.add_column("ms", justify="right", no_wrap=True, width=7)
+    table.add_column("what", no_wrap=True, width=label_width, overflow="ellipsis")
+    table.add_column("ms", justify="right", no_wrap=True, width=ms_width)
     table.add_column(f"0 {'─' * max(1, width - 3 - len(end_label))} {end_label}", no_wrap=True, width=width)
-    for row in rows_of(metrics):
-        label = f"x{row.count} {row.label}" if row.count > 1 else row.label
-        table.add_row(Text(label, style=STYLES[row.kind]), f"{row.end - row.start:,.1f}", _bar(row, total, width))
+    for row, duration in zip(rows, durations, strict=True):
+        table.add_row(Text(row.title(), style=STYLES[row.kind]), duration, _bar(row, total, width))
     return table
