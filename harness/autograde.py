@@ -25,8 +25,8 @@ def grade_submission(
 
     def one(exercise: Exercise) -> Graded:
         start = time.perf_counter()
-        report, check_seconds = isolation.grade_isolated_timed(exercise, tree, hidden_seed, limits)
-        graded = Graded(exercise, report, time.perf_counter() - start, check_seconds)
+        outcome = isolation.grade_supervised(exercise, tree, hidden_seed, limits)
+        graded = Graded(exercise, outcome.report, time.perf_counter() - start, outcome.check_seconds)
         on_done(graded)
         return graded
 

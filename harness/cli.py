@@ -18,6 +18,7 @@ from rich.table import Table
 
 from harness import catalog, checks, state, waterfall
 from harness.catalog import Exercise, KataError
+from harness.isolation import DEFAULT_WALL_SECONDS
 from harness.loader import SubmissionError
 
 app = typer.Typer(
@@ -72,9 +73,11 @@ def list_exercises(path: PathOption = Path("exercises")) -> None:
     for column in ("#", "exercise", "lecture", "state"):
         table.add_column(column)
     colors = {"passed": "green", "failed": "red", "changed": "yellow", "not checked": "dim"}
+    passed = 0
     try:
         for exercise in catalog.exercises():
             status = state.check_status(exercise, exercise.submitted_file(path).resolve())
+            passed += status == "passed"
             table.add_row(
                 exercise.number,
                 f"{exercise.slug}\n[dim]{exercise.title}[/dim]",
@@ -84,7 +87,13 @@ def list_exercises(path: PathOption = Path("exercises")) -> None:
     except KataError as error:
         raise _fail(str(error)) from None
     console.print(table)
+    console.print(f"[bold]{passed}/{len(catalog.exercises())} passed[/bold]")
     console.print("[dim]Next: kata check NN · kata watch NN · kata hint NN · kata profile NN · kata serve NN[/dim]")
+
+
+TimeLimitOption = Annotated[
+    float, typer.Option(help="Real seconds one exercise's grading may take before it is stopped.")
+]
 
 
 @app.command()
@@ -93,24 +102,51 @@ def check(
     path: PathOption = Path("exercises"),
     as_json: JsonOption = False,
     seed: Annotated[int | None, typer.Option(help="Hidden seed for the correctness data.")] = None,
+    time_limit: TimeLimitOption = DEFAULT_WALL_SECONDS,
 ) -> None:
-    """Grade one exercise: correctness first, then the measured budgets."""
+    """Grade one exercise: correctness first, then the measured budgets (points as `kata grade` gives them)."""
+    from harness import isolation, results
+
     try:
         exercise = catalog.find(exercise_key)
         app_file = _work_file(exercise, path)
-        with _stdout_to_stderr(as_json):
-            report = checks.grade(exercise, catalog.resolve_target(path), hidden_seed=seed)
+        tree = catalog.resolve_target(path)
     except KataError as error:
         raise _fail(str(error)) from None
-    state.record_check(exercise, app_file, report.passed)
+    limits = isolation.Limits(wall_seconds=time_limit)
+    if not as_json:
+        console.print(f"[dim]checking {exercise.name} (stopped after {time_limit:g} s of real time)…[/dim]")
+    outcome = isolation.grade_supervised(exercise, tree, _seed(seed), limits)
+    graded = results.Graded(exercise, outcome.report)
+    if state.is_students_tree(tree):
+        state.record_check(exercise, app_file, outcome.report.passed)
     if as_json:
-        print(report.to_json())
+        print(json.dumps(_check_json(graded), indent=2))
+        if outcome.output.strip():
+            errors.print(outcome.output, markup=False, highlight=False, end="")
     else:
-        _print_report(report, app_file)
-    if report.error:
-        errors.print(f"[red]error:[/red] {report.error}")
-        raise typer.Exit(2)
-    raise typer.Exit(0 if report.passed else 1)
+        _print_output(outcome.output, app_file)
+        _print_report(graded, app_file)
+    raise typer.Exit(0 if outcome.report.passed else 1)
+
+
+def _check_json(graded) -> dict:  # type: ignore[no-untyped-def]
+    """The report, with the points each check earns (`counted`: false for a pass that earns nothing)."""
+    data = graded.report.to_dict()
+    for check, entry in zip(data["checks"], graded.scored(), strict=True):
+        check.update(points=entry["score"], max_points=entry["max_score"],
+                     counted=not check["passed"] or entry["score"] == entry["max_score"])
+    return {**data, "score": graded.score, "max_score": graded.max_score}
+
+
+def _print_output(output: str, app_file: Path) -> None:
+    """What the submission printed while it was graded (the end of it), so print() debugging works."""
+    lines = output.rstrip().splitlines()
+    if not lines:
+        return
+    console.print(f"[dim]── what {app_file.name} printed ({len(lines)} lines; the last 30) ──[/dim]")
+    console.print("\n".join(lines[-30:]), markup=False, highlight=False)
+    console.print("[dim]──[/dim]")
 
 
 @app.command()
@@ -119,13 +155,13 @@ def watch(
     path: PathOption = Path("exercises"),
     runs: Annotated[int | None, typer.Option(hidden=True, help="Stop after this many checks (tests).")] = None,
 ) -> None:
-    """Check now, then again each time you save a file of the exercise (Ctrl+C stops)."""
+    """Check now, then again each time you save; after a pass, n moves on to the next exercise (q stops)."""
     from harness.workspace import watch as run_watch
 
     try:
         exercise = catalog.find(exercise_key)
         _work_file(exercise, path)
-        run_watch(exercise, path, lambda text: console.print(f"[dim]{text}[/dim]"), runs=runs)
+        run_watch(exercise, path, console, runs=runs, keys=sys.stdin)
     except KataError as error:
         raise _fail(str(error)) from None
     except KeyboardInterrupt:
@@ -154,24 +190,43 @@ def reset(
         console.print(f"Restored {work_file} from git ({revision}). Your version is saved as {backup}.")
 
 
-def _print_report(report: checks.Report, app_file: Path) -> None:
+def _print_report(graded, app_file: Path) -> None:  # type: ignore[no-untyped-def]
+    report = graded.report
     console.print(f"[bold]{report.exercise}[/bold]  [dim]{app_file}[/dim]")
-    for result in report.checks:
-        mark = "[green]✓ pass[/green]" if result.passed else "[red]✗ FAIL[/red]"
-        console.print(f"  {mark}  [bold]{result.name}[/bold]: {result.message}")
+    if report.error:  # nothing could be graded: one sentence, not one per check
+        console.print(f"  [red]✗ FAIL[/red]  {report.error}")
+    else:
+        for result, entry in zip(report.checks, graded.scored(), strict=True):
+            points = f"{entry['score']:g}/{entry['max_score']:g}"
+            if not result.passed:
+                mark = "[red]✗ FAIL[/red]"
+            elif entry["score"] < entry["max_score"]:
+                mark = "[yellow]✓ pass[/yellow]"  # passes, but counts for nothing (see the note in the output)
+            else:
+                mark = "[green]✓ pass[/green]"
+            console.print(f"  {mark} {points:>5}  [bold]{result.name}[/bold]: {entry['output']}")
     m = report.metrics
     if m:
         console.print(
-            f"  [dim]measured: {m['queries']} queries · db {m['db_ms']:g} ms · external {m['external_ms']:g} ms · "
-            f"transfer {m['transfer_ms']:g} ms · total {m['total_ms']:g} ms · {m['response_bytes']:,} bytes[/dim]"
+            f"  [dim]measured: {_count(m['queries'], 'query', 'queries')} · db {m['db_ms']:g} ms · "
+            f"external {m['external_ms']:g} ms · transfer {m['transfer_ms']:g} ms · total {m['total_ms']:g} ms · "
+            f"{m['response_bytes']:,} bytes[/dim]"
         )
+    colour = "green" if report.passed else "red"
+    console.print(f"  [bold {colour}]score {graded.score:g}/{graded.max_score:g}[/]")
     if report.passed:
         console.print("[green bold]All checks pass.[/green bold] Compare with solutions/ and its NOTES.md.")
+    elif report.error:
+        console.print(f"[dim]Fix that first, then `kata check {report.exercise[:2]}` again.[/dim]")
     else:
         console.print(
             f"[dim]Stuck? `kata hint {report.exercise[:2]}` · see where time goes: "
             f"`kata profile {report.exercise[:2]}`[/dim]"
         )
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 @app.command()
@@ -221,6 +276,9 @@ def profile(
                 raise KataError(f"there is no service {name!r}; the services are {', '.join(known)}")
         with _stdout_to_stderr(as_json):
             result = run_profile(exercise, exercise.app_file(path), scale, faults=faults, cold=cold)
+    except SubmissionError as error:  # the student's file, not the command, is wrong
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
     except (KataError, ValueError) as error:
         raise _fail(str(error)) from None
     if as_json:
@@ -316,7 +374,6 @@ SeedOption = Annotated[
 ExerciseOption = Annotated[
     list[str] | None, typer.Option("--exercise", "-e", help="Only these exercises (repeatable).")
 ]
-TimeLimitOption = Annotated[float, typer.Option(help="Real seconds one exercise may take before it is stopped.")]
 MemoryOption = Annotated[int, typer.Option(help="Memory limit of a grading process, in MB (0: none).")]
 JobsOption = Annotated[int, typer.Option(help="Exercises graded at once (1 suits a 1-vCPU autograder).")]
 
@@ -341,7 +398,7 @@ def grade(
     out: Annotated[Path, typer.Option(help="Where results.json and junit.xml go.")] = Path("."),
     exercise: ExerciseOption = None,
     hidden_seed: SeedOption = None,
-    time_limit: TimeLimitOption = 60.0,
+    time_limit: TimeLimitOption = DEFAULT_WALL_SECONDS,
     memory_mb: MemoryOption = 2048,
     jobs: JobsOption = 1,
 ) -> None:
@@ -393,7 +450,7 @@ def compare(
     diff: Annotated[bool, typer.Option(help="Show each submission's app.py diff against the starter.")] = False,
     exercise: ExerciseOption = None,
     hidden_seed: SeedOption = None,
-    time_limit: TimeLimitOption = 60.0,
+    time_limit: TimeLimitOption = DEFAULT_WALL_SECONDS,
     memory_mb: MemoryOption = 2048,
     jobs: JobsOption = 1,
 ) -> None:

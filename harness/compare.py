@@ -70,9 +70,9 @@ def compare(
 
     def grade(key: tuple[str, str]) -> tuple[tuple[str, str], Graded]:
         exercise, tree = tasks[key]
-        report, seconds = isolation.grade_isolated_timed(exercise, tree, hidden_seed, limits)
+        outcome = isolation.grade_supervised(exercise, tree, hidden_seed, limits)
         on_done()
-        return key, Graded(exercise, report, sum(seconds.values()), seconds)
+        return key, Graded(exercise, outcome.report, sum(outcome.check_seconds.values()), outcome.check_seconds)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         done = dict(pool.map(grade, list(tasks)))

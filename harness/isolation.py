@@ -40,11 +40,24 @@ PASSED_THROUGH_ENV = (
 )
 
 
+DEFAULT_WALL_SECONDS = 60.0
+OUTPUT_LIMIT = 20_000  # characters of the submission's own output kept for the student (the end of it)
+
+
 @dataclass(frozen=True)
 class Limits:
-    wall_seconds: float = 60.0
+    wall_seconds: float = DEFAULT_WALL_SECONDS
     memory_mb: int | None = 2048
     user: str | None = "nobody"  # used only when running as root and the user can run Python
+
+
+@dataclass
+class Outcome:
+    """One exercise graded in its own process."""
+
+    report: checks.Report
+    check_seconds: dict[str, float]  # real seconds per check: for result files, never for grades
+    output: str = ""  # what the submission printed (its stdout and stderr), the last OUTPUT_LIMIT characters
 
 
 def unprivileged_user(name: str | None) -> str | None:
@@ -84,16 +97,14 @@ def _valid(exercise: Exercise, data: object) -> checks.Report | None:
 
 def grade_isolated(exercise: Exercise, tree: Path, hidden_seed: int, limits: Limits = Limits()) -> checks.Report:
     """Grade ``tree/NN_slug/app.py`` in a supervised subprocess; never raises for the submission's faults."""
-    return grade_isolated_timed(exercise, tree, hidden_seed, limits)[0]
+    return grade_supervised(exercise, tree, hidden_seed, limits).report
 
 
-def grade_isolated_timed(
-    exercise: Exercise, tree: Path, hidden_seed: int, limits: Limits = Limits()
-) -> tuple[checks.Report, dict[str, float]]:
-    """``grade_isolated``, plus the real seconds each check took (for result files, never for grades)."""
+def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: Limits = Limits()) -> Outcome:
+    """``grade_isolated``, with the real seconds each check took and what the submission printed."""
     source = tree / exercise.name
     if not (source / exercise.work_file).is_file():
-        return _failed(exercise, f"the submission has no {exercise.name}/{exercise.work_file}"), {}
+        return Outcome(_failed(exercise, f"the submission has no {exercise.name}/{exercise.work_file}"), {})
     workdir = Path(tempfile.mkdtemp(prefix="kata-grade-"))
     user = unprivileged_user(limits.user)
     try:
@@ -120,10 +131,21 @@ def grade_isolated_timed(
             timed_out = True
             _kill_group(process)
             out, err = process.communicate()
-        _kill_group(process)  # leftovers a submission may have started
-        return _interpret(exercise, out, err, process.returncode, timed_out, limits)
+        finally:  # also on Ctrl+C: the grading process is in a session of its own and would outlive us
+            _kill_group(process)  # and leftovers a submission may have started
+        report, seconds = _interpret(exercise, out, err, process.returncode, timed_out, limits)
+        return Outcome(report, seconds, _tail(workdir / "output.log"))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _tail(log: Path) -> str:
+    try:
+        with log.open("rb") as file:
+            file.seek(max(0, log.stat().st_size - OUTPUT_LIMIT * 4))
+            return file.read().decode(errors="replace")[-OUTPUT_LIMIT:]
+    except OSError:
+        return ""
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -43,10 +43,11 @@ class Graded:
             is_guard = result.name in guards
             credit = result.passed and (improved if is_guard else guard_failed is None)
             output = result.message
-            if result.passed and not credit and is_guard:
-                output += " (no credit until a performance check passes: the untouched starter passes this too)"
-            elif result.passed and not credit and guard_failed is not None:
-                output += f" (no credit while `{guard_failed.name}` fails: a fast wrong answer is not a fix)"
+            if result.passed and not credit:
+                output += f" ({not_counted(is_guard, guard_failed.name if guard_failed else None)})"
+            elif self.report.error and number > 1:
+                # The submission could not be graded at all: say why once, in the first check.
+                output = f"not run: see `{self.report.checks[0].name}` for why {self.exercise.name} could not be graded"
             entries.append({
                 "name": f"{self.exercise.name} · {result.name}",
                 "number": f"{int(self.exercise.number)}.{number}",
@@ -66,6 +67,13 @@ class Graded:
     @property
     def max_score(self) -> float:
         return sum(entry["max_score"] for entry in self.scored())
+
+
+def not_counted(is_guard: bool, failed_guard: str | None) -> str:
+    """Why a passing check earns no points."""
+    if is_guard:
+        return "not counted until a performance check passes: the untouched starter passes this too"
+    return f"not counted while {failed_guard} fails: a fast wrong answer is not a fix"
 
 
 def results_json(graded: list[Graded], seconds: float, note: str = "") -> dict[str, Any]:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.catalog import KATA_ROOT, Exercise, KataError
+from harness.catalog import CATALOG_DIR, KATA_ROOT, Exercise, KataError
 
 
 def state_dir() -> Path:
@@ -49,6 +49,11 @@ def file_digest(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     except OSError:
         return None
+
+
+def is_students_tree(tree: Path) -> bool:
+    """Progress is the student's own: checks of other trees (``--path solutions``) are not recorded."""
+    return tree.resolve() == CATALOG_DIR.resolve()
 
 
 def record_check(exercise: Exercise, app_file: Path, passed: bool) -> None:

@@ -1,7 +1,7 @@
 """The student's working copy: `kata watch` re-checks on save, `kata reset` restores the starter.
 
-`watch` runs each check in a subprocess (`kata check`), so a submission that
-hangs or crashes is stopped with Ctrl+C like any command, and the watcher
+`watch` runs each check in a subprocess (`kata check`, with its real-time
+limit), so a submission that hangs or crashes is stopped, and the watcher
 goes on. `reset` takes the starter from the kata's git history (the
 committed version, or any revision given), after saving the student's file
 in ``.kata/backups/``: nothing is ever lost.
@@ -9,49 +9,126 @@ in ``.kata/backups/``: nothing is ever lost.
 
 from __future__ import annotations
 
+import hashlib
+import select
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+from rich.markdown import Markdown
 
 from harness import state
-from harness.catalog import KATA_ROOT, Exercise, KataError, resolve_target
+from harness.catalog import KATA_ROOT, Exercise, KataError, exercises, resolve_target
 
 
-def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
-    """What a save changes: each file's modification time and size."""
+def _snapshot(folder: Path) -> dict[Path, str]:
+    """What a save changes: the content of each Python file (an editor's hidden temporary files left out)."""
     found = {}
-    for path in folder.rglob("*"):
-        if path.is_file() and "__pycache__" not in path.parts:
-            stat = path.stat()
-            found[path] = (stat.st_mtime_ns, stat.st_size)
+    for path in folder.rglob("*.py"):
+        if "__pycache__" in path.parts or path.name.startswith((".", "#")) or not path.is_file():
+            continue
+        try:
+            found[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:  # renamed away while we looked
+            continue
     return found
+
+
+def _settled(folder: Path, before: dict[Path, str], interval: float) -> dict[Path, str]:
+    """Wait until the folder's Python files differ from ``before`` and then stay the same for ``interval``:
+    an editor that saves in several steps (a temporary file, then a rename) gives one check, not two."""
+    now = _snapshot(folder)
+    while True:
+        time.sleep(interval)
+        later = _snapshot(folder)
+        if later == now and now != before:
+            return now
+        now = later
+
+
+class Keys:
+    """Lines typed while watching (``n`` next, ``h`` hint, ``q`` quit), read without blocking."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream if stream is not None and not stream.closed else None
+
+    def poll(self) -> str | None:
+        if self.stream is None:
+            return None
+        try:
+            ready, _, _ = select.select([self.stream], [], [], 0)
+        except (OSError, ValueError):  # not a selectable stream (Windows, a closed pipe)
+            self.stream = None
+            return None
+        if not ready:
+            return None
+        line = self.stream.readline()
+        if line == "":  # end of input: nothing more will be typed
+            self.stream = None
+            return None
+        return line.strip().lower()
 
 
 def watch(
     exercise: Exercise,
     target: Path,
-    announce: Callable[[str], None],
-    interval: float = 0.5,
+    console: Console,
+    interval: float = 0.3,
     runs: int | None = None,
+    keys: TextIO | None = None,
 ) -> None:
-    """Check now, then again after every save in the exercise's folder (``runs``: stop after that many)."""
-    folder = resolve_target(target) / exercise.name
-    command = [sys.executable, "-c", "from harness.cli import main; main()", "check", exercise.number]
-    command += ["--path", str(resolve_target(target))]
+    """Check now, then once after every save of a Python file in the exercise's folder.
+
+    After a pass, ``n`` moves on to the next exercise (as rustlings does); ``h`` shows the next hint,
+    ``q`` stops. ``runs``: stop after that many checks (tests).
+    """
+    tree = resolve_target(target)
+    typed = Keys(keys)
     done = 0
     while True:
+        folder = tree / exercise.name
         before = _snapshot(folder)
-        subprocess.run(command, check=False)
+        console.clear()
+        console.print(f"[dim]{datetime.now():%H:%M:%S}[/dim]  [bold]kata watch {exercise.number}[/bold] "
+                      f"{exercise.slug}")
+        command = [sys.executable, "-c", "from harness.cli import main; main()", "check", exercise.number,
+                   "--path", str(tree)]
+        passed = subprocess.run(command, check=False).returncode == 0
         done += 1
         if runs is not None and done >= runs:
             return
-        announce(f"watching {folder}: save a file to check again (Ctrl+C stops)")
-        while _snapshot(folder) == before:
+        following = _next(exercise)
+        if passed and following is not None:
+            console.print(f"[green]{exercise.name} passes.[/green] Type [bold]n[/bold] and Enter to watch the next "
+                          f"exercise, {following.name}; or keep improving this one.")
+        elif passed:
+            console.print("[green]That was the last exercise: every one you checked passes.[/green]")
+        console.print(f"[dim]watching {folder}: save a file to check again · h Enter: a hint · "
+                      "q Enter or Ctrl+C: stop[/dim]")
+        while True:
+            key = typed.poll()
+            if key == "q":
+                return
+            if key == "h":
+                number, total, text = state.next_hint(exercise)
+                console.print(f"[bold]hint {number} of {total}[/bold]")
+                console.print(Markdown(text))
+            if key == "n" and passed and following is not None:
+                exercise = following
+                break
+            if _snapshot(folder) != before:
+                _settled(folder, before, interval)
+                break
             time.sleep(interval)
-        time.sleep(interval)  # let an editor finish writing (some save in several steps)
+
+
+def _next(exercise: Exercise) -> Exercise | None:
+    later = [e for e in exercises() if int(e.number) > int(exercise.number)]
+    return later[0] if later else None
 
 
 def _committed(exercise: Exercise, revision: str) -> bytes:

@@ -71,7 +71,7 @@ def test_starters_score_zero_with_teaching_messages(tmp_path):
     assert data["score"] == 0
     outputs = {t["name"]: t["output"] for t in data["tests"]}
     assert outputs["01_dashboard_n_plus_one · query_budget"].startswith("92 queries (budget 4); repeated 80x")
-    assert "no credit until a performance check passes" in outputs["01_dashboard_n_plus_one · correct"]
+    assert "not counted until a performance check passes" in outputs["01_dashboard_n_plus_one · correct"]
     failures = ET.parse(tmp_path / "junit.xml").getroot().iter("failure")
     assert any("790 ms (budget 330 ms" in f.get("message") for f in failures)
 

@@ -1,15 +1,23 @@
 """The `kata` command as students and autograders call it."""
 
 import json
+import os
+import re
+import shutil
 import subprocess
+import threading
+import time
+from pathlib import Path
 
 import corpus
 import pytest
 from conftest import ROOT, free_port, kata
 
+from harness import catalog
 
-def run(*args, env_state=None):
-    proc = subprocess.run(kata(*args), cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+def run(*args, cwd=ROOT):
+    proc = subprocess.run(kata(*args), cwd=cwd, capture_output=True, text=True, timeout=300)
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -20,12 +28,53 @@ def test_check_json_on_the_starter_fails_with_the_documented_shape():
     code, out, _ = run("check", "01", "--json")
     assert code == 1
     report = json.loads(out)
-    assert set(report) == {"exercise", "passed", "checks", "metrics"}
+    assert set(report) == {"exercise", "passed", "checks", "metrics", "score", "max_score"}
     assert report["exercise"] == "01_dashboard_n_plus_one" and report["passed"] is False
-    assert all(set(c) == {"name", "passed", "message"} for c in report["checks"])
+    assert (report["score"], report["max_score"]) == (0, 10)
+    assert all(set(c) == {"name", "passed", "message", "points", "max_points", "counted"} for c in report["checks"])
     assert set(report["metrics"]) == METRIC_KEYS
     budget = next(c for c in report["checks"] if c["name"] == "query_budget")
     assert budget["message"] == "92 queries (budget 4); repeated 80x: SELECT users WHERE users.id = ? from app.py:39"
+    correct = next(c for c in report["checks"] if c["name"] == "correct")
+    assert correct["passed"] and not correct["counted"] and correct["points"] == 0
+
+
+def test_check_gives_points_and_does_not_count_fast_wrong_answers(tmp_path):
+    """A performance check that passes while `correct` fails is shown as not counted, with the points."""
+    tree = corpus.build("dropped_call", tmp_path / "tree")
+    code, out, _ = run("check", "02", "--path", str(tree))
+    assert code == 1
+    line = next(line for line in out.splitlines() if "external_time:" in line)
+    assert "✓ pass" in line and "0/4" in line and "not counted while correct fails" in line
+    assert "score 0/10" in out
+
+
+@pytest.mark.parametrize("case", ["syntax_error", "import_error", "sys_exit_at_import"])
+def test_a_file_that_cannot_load_is_reported_once_and_exits_1(case, tmp_path):
+    tree = corpus.build(case, tmp_path / "tree")
+    number = corpus.CASES[case].exercise
+    code, out, err = run("check", number, "--path", str(tree))
+    assert code == 1, err
+    reason = corpus.CASES[case].words
+    assert out.count(reason) == 1, out
+    assert "✓" not in out and "Traceback" not in out + err
+
+
+def test_check_stops_an_endless_loop_after_the_time_limit(tmp_path):
+    tree = corpus.build("loop_at_import", tmp_path / "tree")
+    code, out, _ = run("check", "01", "--path", str(tree), "--time-limit", "4")
+    assert code == 1
+    assert "stopped after 4 s of real time while importing app.py: look for an endless loop" in out
+
+
+def test_check_shows_what_the_app_printed(tmp_path):
+    shutil.copytree(ROOT / "solutions" / "02_sequential_calls", tmp_path / "tree" / "02_sequential_calls")
+    app_file = tmp_path / "tree" / "02_sequential_calls" / "app.py"
+    app_file.write_text('print("hello from app.py")\n' + app_file.read_text())
+    code, out, _ = run("check", "02", "--path", str(tmp_path / "tree"))
+    assert code == 0 and "hello from app.py" in out
+    code, out, err = run("check", "02", "--path", str(tmp_path / "tree"), "--json")
+    assert json.loads(out)["passed"] and "hello from app.py" in err
 
 
 @pytest.mark.parametrize("number", ["1", "02", "compression"])
@@ -41,19 +90,24 @@ def test_check_passes_on_the_solutions(number):
         (("check", "99"), "there is no exercise '99'"),
         (("check", "01", "--path", "/no/such/dir"), "is not a directory"),
         (("check", "01", "--path", "{import_error}"), "no 01_dashboard_n_plus_one/app.py"),
-        (("check", "02", "--path", "{import_error}"), "No module named 'fast_httpx_turbo'"),
-        (("profile", "01", "--path", "{syntax_error}"), "syntax error"),
         (("profile", "01", "--scale", "3x3"), "unknown scale"),
         (("hint", "nope"), "there is no exercise"),
         (("profile", "03", "--hang", "wheather"), "there is no service 'wheather'"),
     ],
 )
 def test_user_errors_are_one_sentence_and_exit_2(args, words, tmp_path):
-    trees = {name: str(corpus.build(name, tmp_path / name)) for name in ("import_error", "syntax_error")}
+    trees = {name: str(corpus.build(name, tmp_path / name)) for name in ("import_error",)}
     code, out, err = run(*(arg.format(**trees) for arg in args))
     assert code == 2
     assert words in err
     assert "Traceback" not in out + err
+
+
+def test_profile_of_an_app_that_cannot_load_fails_in_one_sentence(tmp_path):
+    tree = corpus.build("syntax_error", tmp_path / "tree")
+    code, out, err = run("profile", "01", "--path", str(tree))
+    assert code == 1
+    assert "app.py line 20 has a syntax error" in err and "Traceback" not in out + err
 
 
 @pytest.mark.parametrize(
@@ -109,17 +163,29 @@ def test_hints_come_one_at_a_time_and_stop_at_the_last(tmp_path):
     assert f"hint {total} of {total}" in texts[-1] and "last hint" in texts[-1]
 
 
-def test_list_shows_the_state_of_the_last_check():
-    assert "not checked" in run("list")[1]
-    run("check", "02", "--path", "solutions")
-    out = run("list", "--path", "solutions")[1]
+def test_list_shows_the_state_of_the_students_own_checks(tmp_path, monkeypatch):
+    """Checks of the student's tree are recorded; `--path solutions` never overwrites them."""
+    home = _own_copy_of_the_kata(tmp_path)
+    monkeypatch.setenv("KATA_HOME", str(home))
+    out = run("list", cwd=tmp_path)[1]
+    assert "not checked" in out and "0/10 passed" in out
+    shutil.copy(ROOT / "solutions" / "02_sequential_calls" / "app.py", home / "exercises" / "02_sequential_calls")
+    code, out, err = run("check", "02", cwd=tmp_path)
+    assert code == 0, out + err
+    assert run("check", "02", "--path", str(ROOT / "exercises"), cwd=tmp_path)[0] == 1  # not the student's tree
+    out = run("list", cwd=tmp_path)[1]
     row = next(line for line in out.splitlines() if "sequential_calls" in line)
-    assert "passed" in row
+    assert "passed" in row and "1/10 passed" in out
+
+
+def _own_copy_of_the_kata(tmp_path: Path) -> Path:
+    """A student's checkout: exercises/ of their own (KATA_HOME), the kata's code from this one."""
+    home = tmp_path / "kata"
+    shutil.copytree(ROOT / "exercises", home / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+    return home
 
 
 def test_serve_runs_the_app_with_real_latency():
-    import time
-
     import httpx
 
     port = free_port()
@@ -147,38 +213,67 @@ def test_serve_runs_the_app_with_real_latency():
     assert "GET /organizations/1/overview → 200 · 1 queries" in log
 
 
-def test_watch_checks_again_after_each_save(tmp_path):
-    import shutil
-    import threading
-    import time
+class Watcher:
+    """`kata watch` in a subprocess: its output as it comes, keys typed on its stdin."""
 
-    shutil.copytree(ROOT / "solutions" / "02_sequential_calls", tmp_path / "tree" / "02_sequential_calls")
-    app_file = tmp_path / "tree" / "02_sequential_calls" / "app.py"
-    proc = subprocess.Popen(
-        kata("watch", "02", "--path", str(tmp_path / "tree"), "--runs", "2"),
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 120
-    while not any("save a file to check again" in line for line in lines) and time.monotonic() < deadline:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(kata("watch", *args), cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, env=env)
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True).start()
+
+    @property
+    def output(self) -> str:
+        """What it printed, without colours (the screen clears stay)."""
+        return re.sub(r"\x1b\[[0-9;]*m", "", "".join(self.lines))
+
+    def wait_for(self, words: str, count: int = 1, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while self.output.count(words) < count:
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.output
+            time.sleep(0.1)
+
+    def type(self, line: str) -> None:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def stop(self) -> str:
+        self.type("q")
+        assert self.proc.wait(timeout=60) == 0
         time.sleep(0.2)
-    assert any("All checks pass" in line for line in lines), "".join(lines)
-    # A save that breaks the fix: the billing call dropped from the gather.
+        return self.output
+
+
+WATCHING = "save a file to check again"
+
+
+def test_watch_checks_once_per_save_and_offers_the_next_exercise(tmp_path):
+    for number in ("01", "02"):
+        name = catalog.find(number).name
+        shutil.copytree(ROOT / "solutions" / name, tmp_path / "tree" / name)
+    app_file = tmp_path / "tree" / "01_dashboard_n_plus_one" / "app.py"
+    watcher = Watcher("01", "--path", str(tmp_path / "tree"), env={**os.environ, "FORCE_COLOR": "1"})
+    watcher.wait_for(WATCHING)
+    assert "Type n and Enter to watch the next exercise, 02_sequential_calls" in watcher.output
+    # A save as many editors do it: the new text into a temporary file, a backup, then a rename.
     source = app_file.read_text()
-    broken = source.replace("asyncio.gather(", "asyncio.gather(asyncio.sleep(0), ", 1)
-    assert broken != source
-    app_file.write_text(broken)
-    assert proc.wait(timeout=120) == 0
-    reader.join(timeout=10)
-    output = "".join(lines)
-    assert output.count("02_sequential_calls") >= 2 and "✗ FAIL" in output.split("save a file")[1], output
+    temporary = app_file.with_name(".app.py.swp")
+    temporary.write_text(source + "\n# saved again\n")
+    (app_file.parent / "app.py~").write_text(source)
+    os.replace(temporary, app_file)
+    watcher.wait_for(WATCHING, count=2)
+    time.sleep(2)  # a second check, if one came, would have started by now
+    assert watcher.output.count("kata watch 01") == 2
+    watcher.type("n")
+    watcher.wait_for(WATCHING, count=3)
+    output = watcher.stop()
+    assert "kata watch 02" in output
+    rounds = re.findall(r"(\d\d:\d\d:\d\d)\S*\s+\S*kata watch (\d\d)", output)
+    assert [number for _, number in rounds] == ["01", "01", "02"], output
+    assert output.count("\x1b[2J") == 3  # the screen is cleared before each round
 
 
 def test_reset_restores_the_starter_and_keeps_the_students_version(tmp_path):
-    import shutil
-
     shutil.copytree(ROOT / "solutions" / "02_sequential_calls", tmp_path / "tree" / "02_sequential_calls")
     app_file = tmp_path / "tree" / "02_sequential_calls" / "app.py"
     mine = app_file.read_text()
