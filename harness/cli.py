@@ -173,10 +173,10 @@ def reset(
     exercise_key: Annotated[str, typer.Argument(metavar="NN", help="01, 1 or the slug")],
     path: PathOption = Path("exercises"),
     revision: Annotated[
-        str, typer.Option("--from", help="The git revision to take the starter from (if you committed your work).")
-    ] = "HEAD",
+        str | None, typer.Option("--from", help="Take the file at this git revision instead of the pristine starter.")
+    ] = None,
 ) -> None:
-    """Put the starter back; your version is saved in .kata/backups/ first."""
+    """Put the pristine starter back (whatever you committed); your version is saved in .kata/backups/ first."""
     from harness.workspace import reset as run_reset
 
     try:
@@ -184,10 +184,11 @@ def reset(
         work_file, backup = run_reset(exercise, path, revision)
     except KataError as error:
         raise _fail(str(error)) from None
+    what = "the pristine starter" if revision is None else f"the version at {revision}"
     if backup is None:
-        console.print(f"{work_file} is already the starter at {revision}: nothing to do.")
+        console.print(f"{work_file} is already {what}: nothing to do.")
     else:
-        console.print(f"Restored {work_file} from git ({revision}). Your version is saved as {backup}.")
+        console.print(f"Restored {what} in {work_file}. Your version is saved as {backup}.")
 
 
 def _print_report(graded, app_file: Path) -> None:  # type: ignore[no-untyped-def]

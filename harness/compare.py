@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import isolation
+from harness import isolation, starters
 from harness.autograde import app_digest
-from harness.catalog import CATALOG_DIR, Exercise
+from harness.catalog import Exercise
 from harness.checks import profile_scale
 from harness.results import Graded
 
@@ -109,13 +109,12 @@ def to_csv(table: dict[str, dict[str, Cell]]) -> str:
 
 
 def diff_against_starter(tree: Path, exercise: Exercise, name: str) -> str:
-    """A unified diff of the submission's app.py against the pristine starter."""
-    starter = CATALOG_DIR / exercise.name / exercise.work_file
+    """A unified diff of the submission's work file against the pristine starter (not the working copy's)."""
     submitted = tree / exercise.name / exercise.work_file
     try:
         theirs = submitted.read_text(errors="replace").splitlines(keepends=True)
     except OSError:
         return f"--- {name}: no {exercise.name}/{exercise.work_file}\n"
-    ours = starter.read_text().splitlines(keepends=True)
+    ours = starters.pristine(exercise).decode(errors="replace").splitlines(keepends=True)
     return "".join(difflib.unified_diff(ours, theirs, f"starter/{exercise.name}/{exercise.work_file}",
                                         f"{name}/{exercise.name}/{exercise.work_file}"))

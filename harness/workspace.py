@@ -2,9 +2,10 @@
 
 `watch` runs each check in a subprocess (`kata check`, with its real-time
 limit), so a submission that hangs or crashes is stopped, and the watcher
-goes on. `reset` takes the starter from the kata's git history (the
-committed version, or any revision given), after saving the student's file
-in ``.kata/backups/``: nothing is ever lost.
+goes on. `reset` puts back the pristine starter (recorded by git blob id in
+exercise.toml, whatever the student committed since), or the file at a git
+revision given, after saving the student's file in ``.kata/backups/``:
+nothing is ever lost.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.markdown import Markdown
 
-from harness import state
+from harness import starters, state
 from harness.catalog import KATA_ROOT, Exercise, KataError, exercises, resolve_target
 
 
@@ -140,17 +141,18 @@ def _committed(exercise: Exercise, revision: str) -> bytes:
             check=False,
         )
     except FileNotFoundError:
-        raise KataError("kata reset takes the starter from git, and git is not installed") from None
+        raise KataError("kata reset --from takes the file from git, and git is not installed") from None
     if proc.returncode != 0:
         reason = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["unknown error"]
         raise KataError(f"cannot read {relative} at {revision} from git: {reason[0]}")
     return proc.stdout
 
 
-def reset(exercise: Exercise, target: Path, revision: str = "HEAD") -> tuple[Path, Path | None]:
-    """Put the starter back; returns (the file, where the student's version was saved, or None if unchanged)."""
+def reset(exercise: Exercise, target: Path, revision: str | None = None) -> tuple[Path, Path | None]:
+    """Put the pristine starter back (or the file at git ``revision``); returns (the file, where the
+    student's version was saved, or None if it was the starter already)."""
     work_file = resolve_target(target) / exercise.name / exercise.work_file
-    starter = _committed(exercise, revision)
+    starter = starters.pristine(exercise) if revision is None else _committed(exercise, revision)
     current = work_file.read_bytes() if work_file.is_file() else None
     if current == starter:
         return work_file, None
