@@ -40,8 +40,8 @@ async def every_call_made(g: Grading) -> str:
     for service in g.budget("services"):
         if made[service] != 1:
             raise CheckFailed(
-                f"the {service} service was called {made[service]} times per request, expected exactly once: "
-                "make every call the page needs, once"
+                f"the {service} service was called {made[service]} times per request, expected exactly once; "
+                f"the calls made: {metrics.call_timeline() or 'none'}"
             )
     return "each of " + ", ".join(g.budget("services")) + " called exactly once"
 
@@ -53,7 +53,7 @@ async def external_time(g: Grading) -> str:
         timeline = metrics.call_timeline()
         raise CheckFailed(
             f"modeled external time {metrics.external_ms:g} ms (budget {budget:g} ms, the slowest call plus "
-            f"slack); the calls ran {timeline}: they wait for each other, run them concurrently"
+            f"slack); the calls ran {timeline}: they wait for each other"
         )
     return f"modeled external time {metrics.external_ms:g} ms (budget {budget:g} ms)"
 
@@ -66,8 +66,7 @@ async def shared_client(g: Grading) -> str:
             created += (await client.get("/organizations/1/overview")).metrics.clients_created
     if created > budget:
         raise CheckFailed(
-            f"{created} httpx.AsyncClient objects created while serving {count} requests (budget {budget}): "
-            "create one client for the app (lifespan or module level) and reuse it"
+            f"{created} httpx.AsyncClient objects created while serving {count} requests (budget {budget})"
         )
     return f"{created} httpx.AsyncClient created while serving {count} requests (budget {budget})"
 

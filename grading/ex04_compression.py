@@ -75,7 +75,8 @@ async def gzip_when_accepted(g: Grading) -> str:
         f"vs {plain.transfer_ms:g} ms"
     )
     if encoding != "gzip" or ratio > ratio_budget or packed.transfer_ms > plain.transfer_ms * ratio_budget:
-        raise CheckFailed(f"{facts}; Content-Encoding: {encoding}: compress responses the client accepts gzip for")
+        _, path, _ = profile_request(g.exercise)
+        raise CheckFailed(f"{facts}; the response to GET {path} has Content-Encoding: {encoding}")
     return facts
 
 
@@ -99,7 +100,7 @@ async def small_not_compressed(g: Grading) -> str:
     if encoding:
         raise CheckFailed(
             f"GET {path} ({size} bytes on the wire) was compressed: bodies under {min_size} bytes gain "
-            "nothing from gzip; set a minimum size"
+            "nothing from gzip"
         )
     return f"GET {path} ({size} bytes) left uncompressed"
 

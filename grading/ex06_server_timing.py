@@ -34,11 +34,6 @@ SEQUENCE = (
 # Sent at the same time: different work (3 queries and a partner call vs 2 queries and no call).
 CONCURRENT = ("/organizations/1/summary", "/organizations/2")
 
-HOLDER_ADVICE = (
-    "create a fresh holder (e.g. a dict) in the middleware for every request, .set() it in a ContextVar "
-    "there, and let the cursor events and the httpx hooks add to it"
-)
-
 
 # --- the reference ------------------------------------------------------------
 
@@ -173,10 +168,8 @@ def durations(exchange: Exchange, what: str) -> dict[str, float]:
     values = exchange.response.headers.get_list("server-timing")
     if not values:
         raise CheckFailed(
-            f"no Server-Timing header on {what} (HTTP {exchange.response.status_code}): a client gets the "
-            "headers of the http.response.start message, so add it before the response starts (after call_next "
-            'in @app.middleware("http"), or to http.response.start in a pure ASGI middleware); a header added '
-            "at http.response.body is too late, the headers already went out"
+            f"no Server-Timing header on {what} (HTTP {exchange.response.status_code}) among the response headers "
+            "the client received"
         )
     header = ", ".join(values)
     try:
@@ -205,7 +198,7 @@ def durations(exchange: Exchange, what: str) -> dict[str, float]:
         if not math.isfinite(duration) or duration < 0:
             raise CheckFailed(
                 f"the Server-Timing header on {what}: {name} has no usable dur= (got {raw!r}, header: {header!r}); "
-                f"write {name};dur=<milliseconds>"
+                f"expected {name};dur=<milliseconds>"
             )
         found[name] = duration
     return found
@@ -271,35 +264,27 @@ def _what(name: str, ms: float) -> str:
     return f"it ran {ms:g} ms on the server before its first byte went out"
 
 
-def _where(g: Grading, name: str) -> str:
+def _where(g: Grading, name: str, metrics: RequestMetrics) -> str:
+    """What the request did for ``name``, measured: the lines its statements ran from, its partner calls."""
     query_ms, analytics_ms = latencies(g)
-    measure = (
-        f"; this world charges {query_ms:g} ms per statement and {analytics_ms:g} ms per analytics call, "
-        "not the usual 5 and 280 ms: measure, do not estimate"
+    charges = (
+        f"this world charges {query_ms:g} ms per statement and {analytics_ms:g} ms per analytics call, "
+        "not the usual 5 and 280 ms"
     )
     if name == "db":
-        return (
-            "time each statement between before_cursor_execute and after_cursor_execute on "
-            "engine().sync_engine (attached in the lifespan) and add it to this request's holder" + measure
-        )
+        if not metrics.queries:
+            return f"it ran no statement; {charges}"
+        sites = ", ".join(dict.fromkeys(q.call_site for q in metrics.queries))
+        return f"its {len(metrics.queries)} statements ran from {sites}; {charges}"
     if name == "ext":
-        return (
-            "time each call on the shared httpx client (event hooks or a small wrapper) and add it to the holder"
-            + measure
-        )
-    return (
-        "measure total in the middleware, from before call_next to after it (time.perf_counter()), "
-        "not inside the handler"
-    )
+        if not metrics.calls:
+            return f"it made no partner call; {charges}"
+        return f"its partner calls ran {metrics.call_timeline()}; {charges}"
+    return f"{metrics.db_ms:g} ms of it in the database and {metrics.external_ms:g} ms in partner calls"
 
 
 def _never_saw(facts: str) -> str:
-    return (
-        f"{facts}: the middleware never saw the time recorded for this request. A ContextVar .set() made in "
-        'the handler (or a dependency) is not visible after call_next in @app.middleware("http"): the handler '
-        "runs in a copy of the context. Fix: " + HOLDER_ADVICE + "; and check that the cursor listeners are attached "
-        "to engine().sync_engine in the lifespan"
-    )
+    return f"{facts}: the middleware never saw the time recorded for this request"
 
 
 async def values_match_measurement(g: Grading) -> str:
@@ -316,12 +301,12 @@ async def values_match_measurement(g: Grading) -> str:
             if name != "total" and earlier[name] > 0 and abs(got - (want + earlier[name])) <= tolerance:
                 raise CheckFailed(
                     f"{facts}: {got:g} ms is this request plus the {earlier[name]:g} ms of the requests before "
-                    "it: the numbers pile up across requests in one dict shared by every request (a "
-                    "ContextVar(..., default={}) default or a module-level dict); " + HOLDER_ADVICE
+                    "it: the numbers pile up across requests in one dict shared by every request (a default= "
+                    "value or a module-level dict, made once)"
                 )
             if name != "total" and got == 0:
                 raise CheckFailed(_never_saw(facts))
-            raise CheckFailed(f"{facts}: {_where(g, name)}")
+            raise CheckFailed(f"{facts}: {_where(g, name, exchange.metrics)}")
         for name in METRICS:
             earlier[name] += measured[name]
     query_ms, analytics_ms = latencies(g)
@@ -364,16 +349,16 @@ async def concurrent_requests_separate(g: Grading) -> str:
                 f"(tolerance {tolerance:g} ms)"
             )
             if name == "total":
-                raise CheckFailed(f"{facts}: {_where(g, name)}")
+                raise CheckFailed(f"{facts}: {_where(g, name, exchange.metrics)}")
             if got == 0:
                 raise CheckFailed(_never_saw(facts))
             if got > want or await _right_alone(g, path, name):
                 raise CheckFailed(
-                    f"{facts}: the two requests shared one timings holder, so their numbers mixed (a "
-                    "ContextVar(..., default={}) default, a module-level dict or variable, or one holder made at "
-                    "startup is the same object for every request); " + HOLDER_ADVICE
+                    f"{facts}: the two requests shared one timings holder, so their numbers mixed (a default= "
+                    "value, a module-level dict or variable, or one holder made at startup is the same object "
+                    "for every request)"
                 )
-            raise CheckFailed(f"{facts}: {_where(g, name)}")
+            raise CheckFailed(f"{facts}: {_where(g, name, exchange.metrics)}")
     summary = "; ".join(
         f"GET {path}: db {m['db']:g}, ext {m['ext']:g}, total {m['total']:g} ms"
         for path, m in zip(CONCURRENT, measured, strict=True)

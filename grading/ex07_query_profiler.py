@@ -59,8 +59,8 @@ def _header(exchange: Exchange, name: str, what: str) -> float:
     value = metrics.headers.get(name)
     if value is None:
         raise CheckFailed(
-            f"no {name.title()} header on {what} (HTTP {metrics.status}{explain_status(exchange)}): "
-            "add it to every response in a middleware, after the handler ran"
+            f"no {name.title()} header on {what} (HTTP {metrics.status}{explain_status(exchange)}), "
+            "expected on every response"
         )
     try:
         return float(value)
@@ -120,15 +120,12 @@ async def count_matches(g: Grading) -> str:
                 if earlier and reported == earlier + ran:
                     raise CheckFailed(
                         f"X-Query-Count {reported:g} on {what}, but it ran {ran} statements: {reported:g} is this "
-                        f"request's {ran} plus the {earlier} of the requests before it. The stats object outlives "
-                        "the request (a module-level object, or a ContextVar default, is shared by every request): "
-                        "create a fresh QueryStats in the middleware for each request and set it in the ContextVar"
+                        f"request's {ran} plus the {earlier} of the requests before it; the stats object outlives "
+                        "the request (a module-level object, or a default= value, is shared by every request)"
                     )
                 raise CheckFailed(
                     f"X-Query-Count {reported:g} on {what}, but the harness counted {ran} SQL statements"
-                    f"{_top(exchange.metrics)}: "
-                    "record every statement, in after_cursor_execute on engine().sync_engine, into the request's "
-                    "own QueryStats"
+                    f"{_top(exchange.metrics)}"
                 )
             earlier += ran
             seen.append(f"{ran:g}")
@@ -148,12 +145,10 @@ async def time_matches(g: Grading) -> str:
                 queries = len(exchange.metrics.queries)
                 unit = ""
                 if db_ms and abs(reported * 1000 - db_ms) <= tolerance:
-                    unit = " (that is the DB time in seconds: report milliseconds)"
+                    unit = " (that is the DB time in seconds)"
                 raise CheckFailed(
                     f"X-Query-Time-Ms {reported:g} on {what}, but its {queries} statements spent {db_ms:g} ms in "
-                    f"the database (tolerance {tolerance:g} ms){unit}: take time.perf_counter() in "
-                    "before_cursor_execute and again in after_cursor_execute, and add up the differences of this "
-                    "request's statements"
+                    f"the database (tolerance {tolerance:g} ms){unit}"
                 )
             seen.append(f"{db_ms:g}")
     return f"X-Query-Time-Ms within {tolerance:g} ms of the modeled DB time ({', '.join(seen)} ms)"
@@ -166,17 +161,12 @@ async def concurrent_requests_separate(g: Grading) -> str:
         results.append((path, _header(exchange, COUNT, _what(path, scale)), len(exchange.metrics.queries)))
     told = "; ".join(f"GET {path} reported {reported:g} but ran {ran}" for path, reported, ran in results)
     if any(reported != ran for _, reported, ran in results) and not any(reported > ran for _, reported, ran in results):
-        raise CheckFailed(
-            f"two requests served at the same time: {told}. Statements go uncounted: record every statement, in "
-            "after_cursor_execute on engine().sync_engine, into the QueryStats of the request that ran it"
-        )
+        raise CheckFailed(f"two requests served at the same time: {told}; statements went uncounted")
     if any(reported != ran for _, reported, ran in results):
         raise CheckFailed(
-            f"two requests served at the same time mix their counts: {told}. A counter shared by every request "
+            f"two requests served at the same time mix their counts: {told}; a counter shared by every request "
             "(a module-level variable, or one object the middleware resets at the start of each request, the "
-            "lecture's \"state the middleware resets\") counts the other request's queries too, and works only "
-            "while requests come one at a time: create a fresh QueryStats per request in the middleware and reach "
-            "it through a ContextVar"
+            "lecture's \"state the middleware resets\") counts the other request's queries too"
         )
     return "concurrent requests report their own counts: " + ", ".join(f"GET {path} {ran}" for path, _, ran in results)
 
@@ -237,15 +227,10 @@ async def warns_only_when_it_should(g: Grading) -> str:
         if len(warnings) != 1:
             others = sorted({str(e.get("log_level")) for e in events} - {"warning"})
             elsewhere = f" (events at other levels: {', '.join(others)})" if others else ""
-            advice = (
-                "log one with structlog (`await logger.awarning(...)`) in the middleware, after the handler, when "
-                "the request's count is above settings.query_warning_threshold"
-                if not warnings
-                else "log it once per request, in the middleware after the handler, not in the cursor listener"
-            )
+            logged = f": {', '.join(repr(e.get('event')) for e in warnings[:3])}" if warnings else ""
             raise CheckFailed(
                 f"{len(warnings)} warnings logged (structlog, level warning) for {what}, which ran {ran} "
-                f"statements (threshold {threshold}); expected exactly one{elsewhere}: {advice}"
+                f"statements (threshold {threshold}); expected exactly one{elsewhere}{logged}"
             )
         top = exchange.metrics.fingerprints()[0]
         shape = next(q.fingerprint for q in exchange.metrics.queries if q.call_site == top["call_site"])
@@ -261,9 +246,8 @@ async def warns_only_when_it_should(g: Grading) -> str:
                 if not ok
             )
             raise CheckFailed(
-                f"the warning for {what} is {_brief(warnings[0])}, but it does not name {missing}. The most repeated "
-                f"query ran {top['count']}x from {top['call_site']}: name it and its count, so the log line says "
-                "where the N+1 is"
+                f"the warning for {what} is {_brief(warnings[0])}, but it does not name {missing}; the most repeated "
+                f"query ran {top['count']}x from {top['call_site']}"
             )
         told.append(f"one for {ran} statements naming {top['sql']} x{top['count']}")
     return "warnings: " + "; ".join(told)

@@ -100,29 +100,27 @@ def large_steps(query: QueryEvent) -> list[str]:
 
 
 def why_scan(query: QueryEvent, step: str) -> str:
-    """Why this step reads every row, in words that point at the fix."""
+    """Why this step reads every row: what the query compares, and which index does not serve it."""
     words = step.split()
     table = words[1]
-    if "INDEX" in words:
-        index = words[words.index("INDEX") + 1]
-        return (
-            f"it walks the whole index {index} (in its order), which still visits every row: "
-            "an index helps a WHERE only when the filtered column comes first in it"
-        )
     where = query.sql.split("WHERE", 1)[1] if "WHERE" in query.sql.upper() else ""
     where = re.split(r"\b(?:ORDER BY|GROUP BY|LIMIT)\b", where, flags=re.IGNORECASE)[0]
+    columns = sorted(set(re.findall(rf"\b{table}\.(\w+)\s*(?:=|IN\b|<|>)", where, flags=re.IGNORECASE)))
+    filters = (
+        f"no index on {table} starts with {', '.join(columns)}, the column{'s' * (len(columns) > 1)} it filters on"
+        if columns
+        else ""
+    )
+    if "INDEX" in words:
+        index = words[words.index("INDEX") + 1]
+        walk = f"it walks the whole index {index} (in its order), which still visits every row"
+        return f"{walk}: {filters}" if filters else walk
     if re.search(rf"\w+\(\s*{table}\.\w+", where):
         wrapped = re.search(rf"(\w+)\(\s*{table}\.(\w+)", where)
         func, column = wrapped.group(1), wrapped.group(2)  # type: ignore[union-attr]
-        return (
-            f"{func}({column}) hides the column from an index on {column}: index the expression "
-            f"{func}({column}) itself, or compare the bare column"
-        )
-    columns = sorted(set(re.findall(rf"\b{table}\.(\w+)\s*(?:=|IN\b|<|>)", where, flags=re.IGNORECASE)))
-    if columns:
-        return (
-            f"no index on {table} starts with {', '.join(columns)}, the column{'s' * (len(columns) > 1)} it filters on"
-        )
+        return f"{func}({column}) hides the column from an index on {column}"
+    if filters:
+        return filters
     return "it has no WHERE an index could serve"
 
 
@@ -153,7 +151,7 @@ async def uses_index(g: Grading) -> str:
         raise CheckFailed(
             f"{len(scans)} full scan{'s' * (len(scans) > 1)} in the lookup: "
             + "; ".join(scans)
-            + ". Create the index in the app's startup migrations (MIGRATIONS in app.py)"
+            + " (the app's indexes: MIGRATIONS in app.py)"
         )
     steps = "; ".join(step for q in planned for step in large_steps(q))
     return f"every query on customers and orders searches an index: {steps}"

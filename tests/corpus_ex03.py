@@ -36,7 +36,7 @@ CASES = {
             ("await asyncio.gather(", "await one_after_another("),
         ],
         {"fast_when_healthy", "one_service_hangs"},
-        "they wait for each other, run them concurrently",
+        "the calls ran analytics 5-285 ms, weather 285-605 ms, billing 605-795 ms: they wait for each other",
         "timeouts and per-call handling, but the calls still wait for each other: 790 ms healthy, "
         "1015 ms with analytics hanging",
     ),
