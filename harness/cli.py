@@ -360,12 +360,20 @@ def serve(
         app_file = exercise.app_file(path)
         scale = scale or profile_scale(exercise)
         _, example, _ = profile_request(exercise)
-        console.print(f"[bold]{exercise.name}[/bold] on http://{host}:{port}{example}  (scale {scale}; Ctrl+C stops)")
-        asyncio.run(run_server(app_file, scale, host, port, console, exercise.world_options()))
+
+        def announce() -> None:
+            console.print(f"[bold]{exercise.name}[/bold] listening on http://{host}:{port}{example}  "
+                          f"(scale {scale}; Ctrl+C stops)")
+
+        asyncio.run(run_server(app_file, scale, host, port, console, exercise.world_options(), announce))
+    except SubmissionError as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
     except (KataError, ValueError) as error:
         raise _fail(str(error)) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl+C while shutting down
         pass
+    console.print("[dim]stopped[/dim]")
 
 
 SeedOption = Annotated[
