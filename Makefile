@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint packages test-postgres test-redis test-backends grade-solutions gradescope-zip clean
+.PHONY: install demo test kata-tests lint packages test-postgres test-redis test-backends grade-solutions gradescope-zip \
+	student-template clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +18,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	@echo "== kata check 01 on the starter (exercises/): it should fail, and say why =="
 	@$(BIN)/kata check 01 || true
-	@echo
-	@echo "== kata check 01 on the solution (solutions/): it should pass =="
-	@$(BIN)/kata check 01 --path solutions
+	@if [ -d solutions ]; then \
+		echo; echo "== kata check 01 on the solution (solutions/): it should pass =="; \
+		$(BIN)/kata check 01 --path solutions; \
+	fi
 	@echo
 	@echo "Your turn: edit exercises/01_dashboard_n_plus_one/app.py, then run .venv/bin/kata check 01"
 
@@ -44,8 +46,13 @@ packages:
 
 # Two pytest workers (pytest-xdist): the suite is mostly grading runs, and the numbers are
 # modeled, so sharing the cores changes nothing but the wall time.
-test: $(STAMP) lint packages
+test: $(STAMP) kata-tests lint packages
 	$(BIN)/python -m pytest tests -q -n 2
+
+# A student copy (make student-template) has no tests of the kata's own: say so instead of failing in ruff.
+kata-tests:
+	@test -d tests || { echo "This is a student copy of the kata, without the kata's own tests:"; \
+		echo "check your work with .venv/bin/kata check NN"; exit 2; }
 
 # The real back-ends: throwaway servers from the Debian packages (scripts/with_servers.py),
 # on free ports in temporary directories, stopped afterwards.
@@ -64,9 +71,15 @@ test-backends: $(STAMP) packages
 grade-solutions: $(STAMP)
 	$(BIN)/python -m pytest grading --kata-target solutions -q
 
-# The Gradescope autograder: setup.sh and run_autograder at the top, the committed kata under source/.
+# The Gradescope autograder: the kata (the files git tracks) at the top, beside setup.sh and run_autograder,
+# and the hidden seed (KATA_HIDDEN_SEED, or one chosen at random): keep the zip private.
 gradescope-zip:
 	$(PYTHON) autograder/gradescope/build_zip.py build/gradescope-autograder.zip
+
+# The repository a course hands out (GitHub Classroom template): no solutions, no kata tests, no hidden seed.
+TEMPLATE ?= build/student-template
+student-template: $(STAMP)
+	$(BIN)/kata student-template $(TEMPLATE)
 
 clean:
 	rm -rf $(VENV) .kata build *.egg-info

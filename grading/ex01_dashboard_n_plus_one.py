@@ -9,6 +9,7 @@ from harness.checks import Check, CheckFailed, Grading, compare_with_reference
 from harness.measure import RequestMetrics
 from harness.seed import Dataset
 from harness.services import analytics_summary, current_weather
+from harness.words import n_queries
 
 ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999
@@ -48,8 +49,8 @@ async def query_budget(g: Grading) -> str:
     budget = g.budget("max_queries")
     metrics = await g.profile()
     if len(metrics.queries) > budget:
-        raise CheckFailed(f"{len(metrics.queries)} queries (budget {budget}){_repeated(metrics)}")
-    return f"{len(metrics.queries)} queries (budget {budget})"
+        raise CheckFailed(f"{n_queries(len(metrics.queries))} (budget {budget}){_repeated(metrics)}")
+    return f"{n_queries(len(metrics.queries))} (budget {budget})"
 
 
 async def constant_queries(g: Grading) -> str:
@@ -58,10 +59,10 @@ async def constant_queries(g: Grading) -> str:
     if counts[small] != counts[large]:
         metrics = await g.profile(large)
         raise CheckFailed(
-            f"{counts[small]} queries at {small} but {counts[large]} at {large}: "
+            f"{n_queries(counts[small])} at {small} but {counts[large]} at {large}: "
             f"the count grows with the data{_repeated(metrics)}"
         )
-    return f"{counts[small]} queries at both {small} and {large}"
+    return f"{n_queries(counts[small])} at both {small} and {large}"
 
 
 async def db_time(g: Grading) -> str:
@@ -70,7 +71,8 @@ async def db_time(g: Grading) -> str:
     if metrics.db_ms > budget:
         raise CheckFailed(
             f"modeled DB time {metrics.db_ms:g} ms at {scale} (budget {budget:g} ms): "
-            f"{len(metrics.queries)} queries x {metrics.db_ms / max(1, len(metrics.queries)):g} ms{_repeated(metrics)}"
+            f"{n_queries(len(metrics.queries))} x {metrics.db_ms / max(1, len(metrics.queries)):g} ms"
+            f"{_repeated(metrics)}"
         )
     return f"modeled DB time {metrics.db_ms:g} ms at {scale} (budget {budget:g} ms)"
 

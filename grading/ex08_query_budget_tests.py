@@ -20,6 +20,7 @@ from pathlib import Path
 from harness import loader
 from harness.checks import Check, CheckFailed, Grading
 from harness.query_budget import count_queries
+from harness.words import n_queries
 
 DASHBOARD = "/organizations/1/dashboard"
 FIXED = "fixed"
@@ -121,7 +122,7 @@ async def queries_of(g: Grading, variant: str) -> str:
     try:
         (folder / "app.py").write_text(variant_source(g, variant))
         log = await count_queries(loader.load_app(folder / "app.py"), DASHBOARD, "10x8")
-        return f"{len(log)} queries at 10x8"
+        return f"{n_queries(len(log))} at 10x8"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

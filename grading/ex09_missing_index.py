@@ -17,6 +17,7 @@ from harness.checks import Check, CheckFailed, Grading, assert_same_response
 from harness.fingerprint import short
 from harness.measure import QueryEvent
 from harness.seed import CUSTOMERS, ORDERS, PUBLIC_SEED, Dataset, dataset
+from harness.words import n_queries
 
 SCALE = "10x8"
 LARGE_TABLES = {"customers": CUSTOMERS, "orders": ORDERS}
@@ -164,9 +165,10 @@ async def db_time(g: Grading) -> str:
         queries = "; ".join(describe(q) for q in metrics.queries)
         raise CheckFailed(
             f"modeled DB time {metrics.db_ms:g} ms for one lookup (budget {budget:g} ms: two round trips of 5 ms and "
-            f"two index searches, plus slack); {len(metrics.queries)} queries: {queries}"
+            f"two index searches, plus slack); {n_queries(len(metrics.queries))}: {queries}"
         )
-    return f"modeled DB time {metrics.db_ms:g} ms for one lookup, {len(metrics.queries)} queries (budget {budget:g} ms)"
+    return (f"modeled DB time {metrics.db_ms:g} ms for one lookup, {n_queries(len(metrics.queries))} "
+            f"(budget {budget:g} ms)")
 
 
 CHECKS = [

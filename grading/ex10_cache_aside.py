@@ -20,6 +20,7 @@ from typing import Any
 from grading.references import organization_in
 from harness.checks import Check, CheckFailed, Grading, assert_same_response, first_difference
 from harness.seed import PUBLIC_SEED, Dataset, dataset
+from harness.words import count, n_queries
 from harness.world import Client, Exchange
 
 SCALE = "10x8"
@@ -222,23 +223,24 @@ async def cached(g: Grading) -> str:
     if queries > budget:
         if not second.metrics.cache_ops:
             raise CheckFailed(
-                f"{what} issued {queries} queries (budget {budget}) and no Redis command: "
+                f"{what} issued {n_queries(queries)} (budget {budget}) and no Redis command: "
                 f"{_queries_listing(second)}"
             )
         raise CheckFailed(
-            f"{what} issued {queries} queries (budget {budget}) after the Redis commands {_ops_listing(second)}: "
+            f"{what} issued {n_queries(queries)} (budget {budget}) after the Redis commands {_ops_listing(second)}: "
             f"{_queries_listing(second)}"
         )
     if not hits:
         raise CheckFailed(
-            f"{what} issued {queries} queries but read nothing from Redis ({_ops_listing(second) or 'no command'}): "
+            f"{what} issued {n_queries(queries)} but read nothing from Redis ({_ops_listing(second) or 'no command'}): "
             "the value came from the process's memory (a dict, lru_cache...), which each worker process holds on "
             "its own, never expires and a write handled by another worker cannot invalidate"
         )
     ops = len(second.metrics.cache_ops)
     return (
-        f"{what} issued {queries} queries (budget {budget}) and {ops} Redis command(s), {second.metrics.total_ms:g} ms "
-        f"(the first: {len(first.metrics.queries)} queries, {first.metrics.total_ms:g} ms)"
+        f"{what} issued {n_queries(queries)} (budget {budget}) and {count(ops, 'Redis command')}, "
+        f"{second.metrics.total_ms:g} ms "
+        f"(the first: {n_queries(len(first.metrics.queries))}, {first.metrics.total_ms:g} ms)"
     )
 
 
@@ -358,7 +360,7 @@ async def ttl(g: Grading) -> str:
     shown = ", ".join(f"{key!r} {seconds} s" for key, seconds in ttls.items())
     return (
         f"TTL {shown} (budget {low:g}-{high:g} s); after {high + 1:g} s the next GET recomputed "
-        f"({len(later.metrics.queries)} queries)"
+        f"({n_queries(len(later.metrics.queries))})"
     )
 
 

@@ -251,6 +251,35 @@ def checks_of(exercise: Exercise) -> list[Check]:
     return list(spec_module(exercise).CHECKS)
 
 
+def missing_report(exercise: Exercise) -> Report:
+    """The submission has no file for the exercise: nothing to grade."""
+    return failed_report(exercise, f"the submission has no {exercise.name}/{exercise.work_file}")
+
+
+def is_missing(report: Report) -> bool:
+    return bool(report.error) and report.error.startswith("the submission has no ")  # type: ignore[union-attr]
+
+
+def failed_report(exercise: Exercise, reason: str) -> Report:
+    """Every check failed for one reason that stopped the grading (the submission could not be graded)."""
+    results = [CheckResult(c.name, False, reason) for c in checks_of(exercise)]
+    return Report(exercise.name, False, results, {}, error=reason)
+
+
+def report_from_dict(exercise: Exercise, data: object) -> Report | None:
+    """A report read back (from a grading process, or a results folder), if it has exactly this exercise's checks."""
+    try:
+        assert isinstance(data, dict) and data["exercise"] == exercise.name
+        results = [CheckResult(str(c["name"]), bool(c["passed"]), str(c["message"])) for c in data["checks"]]
+        assert [r.name for r in results] == [c.name for c in checks_of(exercise)]
+        metrics = {str(k): v for k, v in dict(data["metrics"]).items() if isinstance(v, int | float)}
+        error = data.get("error")
+        return Report(exercise.name, all(r.passed for r in results), results, metrics,
+                      str(error) if error is not None else None)
+    except (AssertionError, KeyError, TypeError, ValueError):
+        return None
+
+
 async def _run_checks(
     grading: Grading, checks: list[Check], on_phase: Callable[[str], None]
 ) -> tuple[list[CheckResult], dict[str, Any]]:

@@ -20,6 +20,7 @@ from harness import catalog, checks, state, waterfall
 from harness.catalog import Exercise, KataError
 from harness.isolation import DEFAULT_WALL_SECONDS
 from harness.loader import SubmissionError
+from harness.words import n_queries
 
 app = typer.Typer(
     help="FastAPI Performance Kata: make slow endpoints fast, and prove it with measurements.",
@@ -209,7 +210,7 @@ def _print_report(graded, app_file: Path) -> None:  # type: ignore[no-untyped-de
     m = report.metrics
     if m:
         console.print(
-            f"  [dim]measured: {_count(m['queries'], 'query', 'queries')} · db {m['db_ms']:g} ms · "
+            f"  [dim]measured: {n_queries(m['queries'])} · db {m['db_ms']:g} ms · "
             f"external {m['external_ms']:g} ms · transfer {m['transfer_ms']:g} ms · total {m['total_ms']:g} ms · "
             f"{m['response_bytes']:,} bytes[/dim]"
         )
@@ -224,10 +225,6 @@ def _print_report(graded, app_file: Path) -> None:  # type: ignore[no-untyped-de
             f"[dim]Stuck? `kata hint {report.exercise[:2]}` · see where time goes: "
             f"`kata profile {report.exercise[:2]}`[/dim]"
         )
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 @app.command()
@@ -325,14 +322,14 @@ def _print_profile(out: Console, result) -> None:  # type: ignore[no-untyped-def
     out.print(table)
     cache = f" · cache [yellow]{m.cache_ms:,g} ms[/] ({len(m.cache_ops)} ops)" if m.cache_ops else ""
     out.print(
-        f"[bold]{len(m.queries)} queries[/bold] · db [cyan]{m.db_ms:,g} ms[/]{cache} · external "
+        f"[bold]{n_queries(len(m.queries))}[/bold] · db [cyan]{m.db_ms:,g} ms[/]{cache} · external "
         f"[magenta]{m.external_ms:,g} ms[/] · transfer [green]{m.transfer_ms:,g} ms[/] "
         f"({m.response_bytes:,} bytes) · total [bold]{m.total_ms:,g} ms[/bold] (modeled)"
     )
     baseline = result.baseline()
     if baseline and not result.faults:
         out.print(
-            f"[dim]before (the pristine starter, recorded in exercise.toml): {baseline.get('queries')} queries · "
+            f"[dim]before (the pristine starter, recorded in exercise.toml): {n_queries(baseline.get('queries', 0))} · "
             f"db {baseline.get('db_ms', 0):,g} ms · total {baseline.get('total_ms', 0):,g} ms[/dim]"
         )
     if result.hung:
@@ -401,118 +398,181 @@ def _limits(time_limit: float, memory_mb: int):  # type: ignore[no-untyped-def]
     return Limits(wall_seconds=time_limit, memory_mb=memory_mb or None)
 
 
+def _progress():  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("[dim]{task.fields[last]}[/dim]"), console=errors, transient=True)
+
+
+def _grade_with_progress(submissions_, exercises, seed, limits, jobs):  # type: ignore[no-untyped-def]
+    from harness.autograde import grade_many
+
+    with _progress() as progress:
+        task = progress.add_task("grading", total=None, last="")
+
+        def advance(done: int, total: int, label: str) -> None:
+            progress.update(task, completed=done, total=total, last=label)
+
+        return grade_many(submissions_, exercises, seed, limits, jobs, on_done=advance)
+
+
 @app.command()
 def grade(
-    submission: Annotated[Path, typer.Argument(help="A student's repository or exercises/ tree.")],
-    out: Annotated[Path, typer.Option(help="Where results.json and junit.xml go.")] = Path("."),
+    submission: Annotated[Path, typer.Argument(help="A student's repository or exercises/ tree, or a class folder.")],
+    out: Annotated[Path, typer.Option(help="Where results.json, junit.xml and report.json go.")] = Path("."),
     exercise: ExerciseOption = None,
     hidden_seed: SeedOption = None,
     time_limit: TimeLimitOption = DEFAULT_WALL_SECONDS,
     memory_mb: MemoryOption = 2048,
     jobs: JobsOption = 1,
+    single: Annotated[
+        bool, typer.Option("--single", help="SUBMISSION is one student's upload, never a class (autograders).")
+    ] = False,
+    github_output: Annotated[
+        Path | None,
+        typer.Option(help="Also append each exercise's points for GitHub Classroom's reporter to this file "
+                          "($GITHUB_OUTPUT)."),
+    ] = None,
 ) -> None:
-    """Autograde a submission: results.json (Gradescope), junit.xml and a summary."""
+    """Autograde a submission (results.json for Gradescope, junit.xml, report.json), or a class of them."""
     import time
 
-    from harness import autograde, results, submissions
+    from harness import results, submissions
+    from harness.submissions import Submission
 
     start = time.perf_counter()
     try:
         exercises = _selected(exercise)
-        tree = submissions.exercise_tree(catalog.resolve_target(submission))
-        if tree is None:
-            raise KataError(f"{submission} holds no exercise folder (NN_slug/app.py), in itself or in exercises/")
         seed = _seed(hidden_seed)
+        limits = _limits(time_limit, memory_mb)
+        as_class = not single and submissions.is_class(submission)
+        members = submissions.members(submission) if as_class else [Submission(submission.resolve().name, submission)]
         # Zero first: if anything below dies, the score on record is zero, not a stale file.
-        results.write_atomically(out / "results.json", json.dumps(results.placeholder(exercises), indent=2))
+        zero = json.dumps(results.placeholder(exercises), indent=2)
+        for folder in ([out / m.name for m in members] if as_class else [out]):
+            results.write_atomically(folder / "results.json", zero)
     except (KataError, OSError) as error:
         raise _fail(str(error)) from None
-    with console.status("grading...") as status:
-        graded = autograde.grade_submission(
-            tree, exercises, seed, _limits(time_limit, memory_mb), jobs,
-            on_done=lambda g: status.update(f"graded {g.exercise.name}"),
-        )
-    results.write_results(out, graded, time.perf_counter() - start, suite_name=f"kata:{submission.name}")
-    _print_grades(graded)
-    console.print(f"[dim]wrote {out / 'results.json'} and {out / 'junit.xml'}[/dim]")
+    graded = _grade_with_progress(members, exercises, seed, limits, jobs)
+    seconds = time.perf_counter() - start
+    try:
+        if as_class:
+            results.write_class(out, graded, seconds, seed)
+        else:
+            results.write_results(out, graded[0], seconds)
+        if github_output is not None:
+            from harness.classroom import write_outputs
+
+            write_outputs(github_output, graded[0].graded)
+    except OSError as error:
+        raise _fail(f"could not write the results: {error}") from None
+    if as_class:
+        _print_class(graded, exercises)
+        console.print(f"[dim]graded {len(graded)} submissions in {seconds:.0f} s; wrote a folder per submission, "
+                      f"{out / results.CLASS_FILE} and {out / results.SUMMARY_FILE}. "
+                      f"Next: kata compare {out} --html report.html[/dim]", soft_wrap=False)
+        return
+    _print_grades(graded[0])
+    console.print(f"[dim]wrote {out / 'results.json'}, {out / 'junit.xml'} and {out / results.REPORT_FILE}[/dim]")
+    if not submission.is_dir():  # a mistyped path is the caller's error; the zero on record says why
+        raise _fail(str(graded[0].reason))
 
 
-def _print_grades(graded) -> None:  # type: ignore[no-untyped-def]
+def _print_grades(result) -> None:  # type: ignore[no-untyped-def]
+    if result.reason:
+        console.print(f"[red]not graded:[/red] {result.reason}")
     table = Table(title_justify="left")
     for column in ("exercise", "score", "checks", "first failure"):
         table.add_column(column)
-    for g in graded:
+    for g in result.graded:
         marks = " ".join("[green]✓[/]" if r.passed else "[red]✗[/]" for r in g.report.checks)
         failure = next((r for r in g.report.checks if not r.passed), None)
-        reason = f"{failure.name}: {failure.message}" if failure else ""
+        reason = g.report.error or (f"{failure.name}: {failure.message}" if failure else "")
         table.add_row(g.exercise.name, f"{g.score:g}/{g.max_score:g}", marks, reason)
     console.print(table)
-    total, maximum = sum(g.score for g in graded), sum(g.max_score for g in graded)
-    console.print(f"[bold]score {total:g} / {maximum:g}[/bold]")
+    console.print(f"[bold]score {result.score:g} / {result.max_score:g}[/bold]")
+
+
+def _print_class(graded, exercises) -> None:  # type: ignore[no-untyped-def]
+    from harness import compare as comparing
+
+    rows = comparing.table(graded, exercises)
+    console.print(comparing.terminal_table(rows, exercises, console.width))
+    if len(rows) > 1:
+        console.print(comparing.class_summary(rows, exercises))
+        console.print("[bold]Total scores[/bold]")
+        for line in comparing.histogram_lines(rows, width=max(10, min(40, console.width - 20))):
+            console.print(line, highlight=False)
+    unreadable = [r for r in graded if r.reason]
+    for r in unreadable:
+        console.print(f"[red]{r.name}[/red]: not graded: {r.reason}", soft_wrap=False)
 
 
 @app.command()
 def compare(
-    paths: Annotated[list[Path], typer.Argument(help="Submissions, or folders of submissions.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Results folders of kata grade, submissions, or folders of submissions.")
+    ],
     html: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report with charts.")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write one row per submission and exercise.")] = None,
-    diff: Annotated[bool, typer.Option(help="Show each submission's app.py diff against the starter.")] = False,
+    diff: Annotated[bool, typer.Option(help="Show each submission's work file diff against the starter.")] = False,
     exercise: ExerciseOption = None,
     hidden_seed: SeedOption = None,
     time_limit: TimeLimitOption = DEFAULT_WALL_SECONDS,
     memory_mb: MemoryOption = 2048,
     jobs: JobsOption = 1,
 ) -> None:
-    """Compare submissions side by side: pass/fail, queries, modeled time, bytes, improvement."""
-    from rich.progress import Progress
-
+    """Compare submissions side by side: points, queries, modeled time, bytes, improvement, pass rates."""
     from harness import compare as comparing
-    from harness import report_html, results, submissions
+    from harness import report_html, results
 
     try:
         exercises = _selected(exercise)
-        found = submissions.expand(paths)
+        with _progress() as progress:
+            task = progress.add_task("grading", total=None, last="")
+            gathered = comparing.gather(paths, exercises, _seed(hidden_seed), _limits(time_limit, memory_mb), jobs,
+                                        on_done=lambda done, total, label: progress.update(
+                                            task, completed=done, total=total, last=label))
     except KataError as error:
         raise _fail(str(error)) from None
-    seed = _seed(hidden_seed)
-    with Progress(console=errors, transient=True) as progress:
-        task = progress.add_task("grading", total=comparing.unique_tasks(found, exercises))
-        table = comparing.compare(found, exercises, seed, _limits(time_limit, memory_mb), jobs,
-                                  on_done=lambda: progress.advance(task))
-    view = Table(title="Submissions compared (modeled time; improvement = starter total / this total)",
-                 title_justify="left")
-    view.add_column("submission")
-    for e in exercises:
-        view.add_column(e.name)
-    for name, row in table.items():
-        cells = []
-        for e in exercises:
-            cell = row[e.name]
-            if cell.graded is None:
-                cells.append("[dim]missing[/dim]")
-                continue
-            m = cell.metrics
-            colour = "green" if cell.status == "pass" else "red"
-            ratio = f" {cell.ratio:g}x" if cell.ratio is not None else ""
-            figures = (f"\n{m['queries']} q · {m['total_ms']:,.1f} ms · {m['response_bytes']:,} B" if m
-                       else f"\n[dim]{cell.reason[:60]}[/dim]")
-            cells.append(f"[{colour}]{cell.status}[/] {cell.graded.score:g}/{cell.graded.max_score:g}{ratio}{figures}")
-        view.add_row(name, *cells)
-    console.print(view)
-    if diff:
-        for name, tree in found:
-            for e in exercises:
-                console.print(comparing.diff_against_starter(tree, e, name) or f"{name}/{e.name}: unchanged",
-                              markup=False, highlight=False)
+    rows = comparing.table(gathered, exercises)
+    _print_class(gathered, exercises)
     try:
+        if diff:
+            for result in gathered:
+                for e in exercises:
+                    text = comparing.diff_against_starter(result.tree, e, result.name)
+                    console.print(text or f"{result.name}/{e.name}: unchanged", markup=False, highlight=False)
         if csv_file is not None:
-            results.write_atomically(csv_file, comparing.to_csv(table))
+            results.write_atomically(csv_file, comparing.to_csv(rows))
             console.print(f"[dim]wrote {csv_file}[/dim]")
         if html is not None:
-            results.write_atomically(html, report_html.render(table, exercises, seed))
+            seeds = {r.hidden_seed for r in gathered if r.hidden_seed is not None}
+            results.write_atomically(html, report_html.render(rows, exercises, seeds.pop() if len(seeds) == 1
+                                                              else _seed(hidden_seed)))
             console.print(f"[dim]wrote {html}[/dim]")
+    except KataError as error:
+        raise _fail(str(error)) from None
     except OSError as error:
         raise _fail(f"could not write the report: {error}") from None
+
+
+@app.command("student-template")
+def student_template(
+    out: Annotated[Path, typer.Argument(help="A new folder for the repository the course hands out.")],
+    git: Annotated[bool, typer.Option(help="Make it a git repository with one commit.")] = True,
+) -> None:
+    """Write the repository a course hands out: no solutions, no kata tests, no hidden seed."""
+    from harness import template
+
+    try:
+        written = template.write(out, git=git)
+    except KataError as error:
+        raise _fail(str(error)) from None
+    console.print(f"wrote {len(written)} files to {out}: push it as the assignment's template repository "
+                  "(GitHub Classroom: .github/workflows/classroom.yml is in it; set KATA_REPOSITORY there).",
+                  soft_wrap=False)
 
 
 def main() -> None:

@@ -78,23 +78,6 @@ def unprivileged_user(name: str | None) -> str | None:
     return name
 
 
-def _failed(exercise: Exercise, reason: str) -> checks.Report:
-    results = [checks.CheckResult(c.name, False, reason) for c in checks.checks_of(exercise)]
-    return checks.Report(exercise.name, False, results, {}, error=reason)
-
-
-def _valid(exercise: Exercise, data: object) -> checks.Report | None:
-    """The worker's report, if it has exactly this exercise's checks."""
-    try:
-        assert isinstance(data, dict) and data["exercise"] == exercise.name
-        results = [checks.CheckResult(str(c["name"]), bool(c["passed"]), str(c["message"])) for c in data["checks"]]
-        assert [r.name for r in results] == [c.name for c in checks.checks_of(exercise)]
-        metrics = {str(k): v for k, v in dict(data["metrics"]).items() if isinstance(v, int | float)}
-        return checks.Report(exercise.name, all(r.passed for r in results), results, metrics, data.get("error"))
-    except (AssertionError, KeyError, TypeError, ValueError):
-        return None
-
-
 def grade_isolated(exercise: Exercise, tree: Path, hidden_seed: int, limits: Limits = Limits()) -> checks.Report:
     """Grade ``tree/NN_slug/app.py`` in a supervised subprocess; never raises for the submission's faults."""
     return grade_supervised(exercise, tree, hidden_seed, limits).report
@@ -104,7 +87,7 @@ def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: L
     """``grade_isolated``, with the real seconds each check took and what the submission printed."""
     source = tree / exercise.name
     if not (source / exercise.work_file).is_file():
-        return Outcome(_failed(exercise, f"the submission has no {exercise.name}/{exercise.work_file}"), {})
+        return Outcome(checks.missing_report(exercise), {})
     workdir = Path(tempfile.mkdtemp(prefix="kata-grade-"))
     user = unprivileged_user(limits.user)
     try:
@@ -176,7 +159,7 @@ def _read_channel(exercise: Exercise, out: str) -> tuple[checks.Report | str | N
             phase = str(message["phase"])
             timings.append((phase, float(message.get("t", 0.0))))
         elif "report" in message:
-            report = _valid(exercise, message["report"])
+            report = checks.report_from_dict(exercise, message["report"])
             timings.append(("done", float(message.get("t", 0.0))))
             return report or "the grader's report was altered; grading refuses the result", timings
     return None, timings
@@ -195,11 +178,11 @@ def _verdict(exercise: Exercise, report: checks.Report | str | None, timings: li
              code: int | None, timed_out: bool, limits: Limits) -> checks.Report:
     phase = timings[-1][0] if timings else "starting"
     if isinstance(report, str):
-        return _failed(exercise, report)
+        return checks.failed_report(exercise, report)
     if report is not None:
         return report
     if timed_out:
-        return _failed(exercise, f"stopped after {limits.wall_seconds:g} s of real time while {phase}: "
+        return checks.failed_report(exercise, f"stopped after {limits.wall_seconds:g} s of real time while {phase}: "
                                  "look for an endless loop or a call that blocks forever")
     if code is not None and code < 0:
         how = f"was killed by signal {-code}"
@@ -208,6 +191,7 @@ def _verdict(exercise: Exercise, report: checks.Report | str | None, timings: li
     if "MemoryError" in err:
         how += f" out of memory (limit {limits.memory_mb} MB)"
     if phase == "starting" and err.strip():
-        return _failed(exercise, f"the grader could not start: {err.strip().splitlines()[-1]}")
-    return _failed(exercise, f"the grading process {how} while {phase}: does app.py call os._exit() or crash "
-                             "the interpreter?")
+        return checks.failed_report(exercise, f"the grader could not start: {err.strip().splitlines()[-1]}")
+    return checks.failed_report(
+        exercise, f"the grading process {how} while {phase}: does app.py call os._exit() or crash the interpreter?"
+    )

@@ -26,6 +26,7 @@ from sqlalchemy import event
 
 from harness import db, measure
 from harness.fingerprint import fingerprint, short
+from harness.words import n_queries
 
 SHOWN = 20
 
@@ -80,7 +81,7 @@ def assert_max_queries(budget: int, engine: Any | None = None) -> Iterator[Query
     if len(log) > budget:
         top = log.groups()[0]
         raise AssertionError(
-            f"{len(log)} queries (budget {budget}); repeated {top[2]}x: {top[0]} from {top[1]}\n{log.describe()}"
+            f"{n_queries(len(log))} (budget {budget}); repeated {top[2]}x: {top[0]} from {top[1]}\n{log.describe()}"
         )
 
 

@@ -1,4 +1,9 @@
-"""Scores and result files: Gradescope's results.json and JUnit XML.
+"""Scores and result files: Gradescope's results.json, JUnit XML, and the kata's own report.json.
+
+One submission's results folder holds all three; a class's results folder
+holds one such folder per student, ``class.json`` and ``summary.csv``.
+``report.json`` keeps every measurement, so `kata compare` reads a graded
+class back without grading it again.
 
 Every check is worth its weight from ``[weights]`` in exercise.toml (1 when
 not listed), with two rules that keep the score honest:
@@ -10,6 +15,8 @@ not listed), with two rules that keep the score honest:
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -17,8 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import checks
-from harness.catalog import Exercise
+from harness import catalog, checks
+from harness.catalog import Exercise, KataError
+
+REPORT_FILE = "report.json"
+CLASS_FILE = "class.json"
+SUMMARY_FILE = "summary.csv"
 
 
 @dataclass
@@ -67,6 +78,26 @@ class Graded:
     @property
     def max_score(self) -> float:
         return sum(entry["max_score"] for entry in self.scored())
+
+
+@dataclass
+class Result:
+    """One submission, graded: its exercises in order, or the reason it could not be graded."""
+
+    name: str  # the submission's folder name (its results folder in a class)
+    student: str  # who handed it in, when known
+    tree: Path | None  # the folder holding NN_slug/ (for diffs); None if there was none
+    graded: list[Graded]
+    reason: str | None = None  # why nothing could be graded (an empty or badly packed upload)
+    hidden_seed: int | None = None  # of the hidden correctness data it was graded with
+
+    @property
+    def score(self) -> float:
+        return sum(g.score for g in self.graded)
+
+    @property
+    def max_score(self) -> float:
+        return sum(g.max_score for g in self.graded)
 
 
 def not_counted(is_guard: bool, failed_guard: str | None) -> str:
@@ -129,6 +160,90 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_results(out: Path, graded: list[Graded], seconds: float, suite_name: str) -> None:
-    write_atomically(out / "results.json", json.dumps(results_json(graded, seconds), indent=2))
-    write_atomically(out / "junit.xml", junit_xml(graded, suite_name))
+def write_results(out: Path, result: Result, seconds: float) -> None:
+    """results.json (Gradescope), junit.xml and report.json for one submission."""
+    note = f"Not graded: {result.reason}" if result.reason else ""
+    write_atomically(out / "results.json", json.dumps(results_json(result.graded, seconds, note), indent=2))
+    write_atomically(out / "junit.xml", junit_xml(result.graded, f"kata:{result.name}"))
+    report = {
+        "kata_report": 1,
+        "name": result.name,
+        "student": result.student,
+        "tree": str(result.tree) if result.tree else None,
+        "reason": result.reason,
+        "hidden_seed": result.hidden_seed,
+        "exercises": [
+            {"report": g.report.to_dict(), "seconds": round(g.seconds, 3), "check_seconds": g.check_seconds}
+            for g in result.graded
+        ],
+    }
+    write_atomically(out / REPORT_FILE, json.dumps(report, indent=2))
+
+
+def write_class(out: Path, results: list[Result], seconds: float, hidden_seed: int) -> None:
+    """One folder per student, then class.json and summary.csv (one row per student, a column per exercise)."""
+    for result in results:
+        write_results(out / result.name, result, seconds / max(1, len(results)))
+    exercises = [g.exercise.name for g in results[0].graded] if results else []
+    summary = {
+        "kata_class": 1,
+        "hidden_seed": hidden_seed,
+        "exercises": exercises,
+        "execution_time": round(seconds, 3),
+        "students": [
+            {"name": r.name, "student": r.student, "score": r.score, "max_score": r.max_score, "reason": r.reason}
+            for r in results
+        ],
+    }
+    write_atomically(out / CLASS_FILE, json.dumps(summary, indent=2))
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["submission", "student", *exercises, "total", "max_score", "reason"])
+    for r in results:
+        writer.writerow([r.name, r.student, *(f"{g.score:g}" for g in r.graded), f"{r.score:g}", f"{r.max_score:g}",
+                         r.reason or ""])
+    write_atomically(out / SUMMARY_FILE, table.getvalue())
+
+
+def read_results(folder: Path) -> list[Result]:
+    """The results `kata grade` wrote: a class's folder (class.json) or one submission's (report.json)."""
+    if (folder / CLASS_FILE).is_file():
+        data = _read_json(folder / CLASS_FILE)
+        try:
+            names = [str(student["name"]) for student in data["students"]]
+        except (KeyError, TypeError):
+            raise KataError(f"{folder / CLASS_FILE} is not a class summary written by kata grade") from None
+        return [_read_report(folder / name / REPORT_FILE) for name in names]
+    return [_read_report(folder / REPORT_FILE)]
+
+
+def is_results_folder(folder: Path) -> bool:
+    return (folder / CLASS_FILE).is_file() or (folder / REPORT_FILE).is_file()
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        raise KataError(f"cannot read {path}: {error.strerror}") from None
+    except ValueError:
+        raise KataError(f"{path} is not valid JSON (a results folder written by kata grade?)") from None
+
+
+def _read_report(path: Path) -> Result:
+    data = _read_json(path)
+    try:
+        graded = []
+        for entry in data["exercises"]:
+            exercise = catalog.find(str(entry["report"]["exercise"]))
+            report = checks.report_from_dict(exercise, entry["report"])
+            if report is None:
+                raise ValueError(exercise.name)
+            seconds = {str(k): float(v) for k, v in dict(entry.get("check_seconds", {})).items()}
+            graded.append(Graded(exercise, report, float(entry.get("seconds", 0.0)), seconds))
+        tree = Path(data["tree"]) if data.get("tree") else None
+        seed = data.get("hidden_seed")
+        return Result(str(data["name"]), str(data.get("student") or ""), tree, graded, data.get("reason"),
+                      int(seed) if seed is not None else None)
+    except (KeyError, TypeError, ValueError, KataError):
+        raise KataError(f"{path} is not a report written by this version of kata grade: grade again") from None

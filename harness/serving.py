@@ -16,6 +16,7 @@ from rich.console import Console
 from harness import loader
 from harness.catalog import KataError
 from harness.measure import MeasuringMiddleware, RequestMetrics
+from harness.words import n_queries
 from harness.world import World
 
 
@@ -72,7 +73,7 @@ async def serve(
 
     def log(_request_id: str | None, m: RequestMetrics) -> None:
         console.print(
-            f"{m.method} {m.path} → {m.status} · {len(m.queries)} {'query' if len(m.queries) == 1 else 'queries'} · "
+            f"{m.method} {m.path} → {m.status} · {n_queries(len(m.queries))} · "
             f"db {m.db_ms:g} ms · external {m.external_ms:g} ms · transfer {m.transfer_ms:g} ms · "
             f"total {m.total_ms:g} ms" + (f" · [red]{m.error}[/red]" if m.error else "")
         )

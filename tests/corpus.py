@@ -8,6 +8,8 @@ solutions as those evolve: an edit whose text is no longer found fails loudly.
 from __future__ import annotations
 
 import dataclasses
+import random
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -372,3 +374,54 @@ def build(name: str, folder: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     (target / edited).write_text(source)
     return folder
+
+
+# One wrong fix per exercise, for generated classes.
+WRONG = {
+    "01": "lazy_load", "02": "dropped_call", "03": "03_timeouts_but_sequential", "04": "gzip_always",
+    "05": "05_wall_clock", "06": "06_shared_default_dict", "07": "07_global_counter", "08": "08_asserts_nothing",
+    "09": "09_plain_index_lower_query", "10": "10_never_invalidates",
+}
+
+
+def _variant_file(kind: str, exercise: catalog.Exercise, scratch: Path) -> bytes:
+    if kind == "starter":
+        return (exercise.folder / exercise.work_file).read_bytes()
+    if kind == "solution":
+        return (catalog.SOLUTIONS_DIR / exercise.name / exercise.work_file).read_bytes()
+    tree = build(WRONG[exercise.number], scratch / WRONG[exercise.number])
+    return (tree / exercise.name / exercise.work_file).read_bytes()
+
+
+def build_class(root: Path, scratch: Path, students: int, distinct: bool = False) -> dict[str, dict | None]:
+    """A class as Gradescope's "Download submissions" gives it: ``submission_NNNN`` folders and
+    submission_metadata.yml. Each student's exercise is the starter, the solution or a wrong fix (``WRONG``);
+    student 0 hands in every solution, student 7 nothing usable, student 3 a repository wrapped in a folder.
+    ``distinct``: a comment with the student's name in every file, so no two are graded as one.
+    Returns {folder: {exercise number: "starter" | "solution" | "wrong"}, or None for the unusable one}."""
+    rng = random.Random(2026)
+    plan = {}
+    metadata = []
+    for i in range(students):
+        folder = root / f"submission_{1000 + i}"
+        metadata.append(f"submission_{1000 + i}:\n  :submitters:\n  - :name: Student {i:02d}\n"
+                        f"    :sid: '{i}'\n  :created_at: 2026-11-20 10:00:00\n")
+        if i == 7:  # handed in nothing usable
+            (folder / "notes").mkdir(parents=True)
+            (folder / "notes" / "todo.txt").write_text("forgot to upload\n")
+            plan[folder.name] = None
+            continue
+        # everyone's repository; student 3 zipped it with its folder (kata-main/exercises/...)
+        tree = folder / "kata-main" / "exercises" if i == 3 else folder / "exercises"
+        shutil.copytree(catalog.CATALOG_DIR, tree, ignore=shutil.ignore_patterns("__pycache__"))
+        kinds = {}
+        for exercise in catalog.exercises():
+            kind = "solution" if i == 0 else rng.choices(["solution", "starter", "wrong"], [5, 3, 2])[0]
+            text = _variant_file(kind, exercise, scratch)
+            if distinct:
+                text += f"\n# handed in by student {i}\n".encode()
+            (tree / exercise.name / exercise.work_file).write_bytes(text)
+            kinds[exercise.number] = kind
+        plan[folder.name] = kinds
+    (root / "submission_metadata.yml").write_text("".join(metadata))
+    return plan

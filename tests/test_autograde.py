@@ -174,10 +174,11 @@ def compared(tmp_path_factory):
 def test_compare_prints_the_table_and_diffs(compared):
     proc, _, _ = compared
     assert proc.returncode == 0, proc.stderr
-    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("│ ")
+    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("│")
             and line.split("│")[1].strip()}
     assert set(rows) >= {"exercises", "solutions", "ada", "grace", "linus"}
     assert "pass 10/10 3.08x" in rows["ada"] and "fail 0/10" in rows["linus"]
+    assert rows["ada"].rstrip(" │").endswith("10/30") and rows["solutions"].rstrip(" │").endswith("30/30")
     assert "+    analytics, weather = await asyncio.gather(" in proc.stdout  # linus' diff
 
 
@@ -185,8 +186,9 @@ def test_compare_writes_csv(compared):
     _, _, table = compared
     lines = table.read_text().splitlines()
     assert lines[0].startswith("submission,exercise,status,score,max_score,queries")
-    assert len(lines) == 1 + 5 * 3
-    assert any(line.startswith("grace,04_compression,pass,10.0,10.0,2,") for line in lines)
+    assert len(lines) == 1 + 5 * (3 + 1)  # three exercises and the total, per submission
+    assert any(line.startswith("grace,04_compression,pass,10,10,2,") for line in lines)
+    assert "grace,total,fail,20,30," in table.read_text()
 
 
 def test_compare_html_is_self_contained_and_renders_in_chromium(compared):
@@ -208,3 +210,82 @@ def test_compare_html_is_self_contained_and_renders_in_chromium(compared):
         capture_output=True, timeout=120,
     )
     assert shot.is_file() and shot.stat().st_size > 20_000, "Chromium did not produce a screenshot"
+
+
+@pytest.mark.parametrize(
+    ("layout", "expected"),
+    [
+        ("wrapped", 10),  # kata-main/exercises/... : the repository inside one folder
+        ("empty", "the submission is empty"),
+        ("app_at_top", "the submission has app.py at its top"),
+        ("two_copies", "the submission holds 2 copies of the kata (a, b)"),
+        ("something_else", "the submission holds no exercise folder"),
+    ],
+)
+def test_an_upload_is_found_one_folder_deeper_or_gets_a_reason(layout, expected, tmp_path):
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    solution = ROOT / "solutions" / "01_dashboard_n_plus_one" / "app.py"
+    if layout == "wrapped":
+        (upload / "kata-main" / "exercises" / "01_dashboard_n_plus_one").mkdir(parents=True)
+        shutil.copy(solution, upload / "kata-main" / "exercises" / "01_dashboard_n_plus_one")
+        (upload / "__MACOSX").mkdir()  # what a zip made on a Mac carries beside it
+    elif layout == "app_at_top":
+        shutil.copy(solution, upload)
+    elif layout in ("two_copies", "something_else"):
+        for name in ("a", "b"):
+            (upload / name / ("01_dashboard_n_plus_one" if layout == "two_copies" else "src")).mkdir(parents=True)
+    out = tmp_path / "out"
+    proc = run("grade", str(upload), "--out", str(out), "--exercise", "01", "--single")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((out / "results.json").read_text())
+    assert_gradescope_format(data)
+    if isinstance(expected, int):
+        assert data["score"] == expected
+    else:
+        assert data["score"] == 0 and expected in data["output"] and data["visibility"] == "visible"
+        assert expected in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_a_missing_path_is_a_usage_error_with_a_reason_on_record(tmp_path):
+    proc = run("grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"), "--exercise", "01")
+    assert proc.returncode == 2 and "is not a folder" in proc.stderr
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["score"] == 0 and "is not a folder" in data["output"]
+
+
+def test_github_classroom_gets_points_per_exercise_in_the_reporters_format(tmp_path):
+    """The runner results `classroom-resources/autograding-grading-reporter` reads, one runner per exercise."""
+    import base64
+
+    import yaml
+
+    tree = tmp_path / "sub"
+    shutil.copytree(ROOT / "exercises", tree / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "solutions" / "02_sequential_calls" / "app.py", tree / "exercises" / "02_sequential_calls")
+    output = tmp_path / "github_output"
+    proc = run("grade", str(tree), "--out", str(tmp_path / "out"), "--single", *SOME, "--github-output", str(output))
+    assert proc.returncode == 0, proc.stderr
+    runners = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert list(runners) == ["ex01", "ex02", "ex04"]
+    decoded = {k: json.loads(base64.b64decode(v)) for k, v in runners.items()}
+    for result in decoded.values():
+        assert result["version"] == 1 and result["status"] in ("pass", "fail", "error")
+        assert result["max_score"] == 10
+        for test in result["tests"]:
+            assert test["status"] in ("pass", "fail") and isinstance(test["score"], int | float)
+            assert isinstance(test["name"], str) and isinstance(test["message"], str)
+    # What the reporter posts to the dashboard: the sum of the tests' scores over the sum of max_score.
+    assert sum(t["score"] for r in decoded.values() for t in r["tests"]) == 10
+    assert decoded["ex02"]["status"] == "pass" and decoded["ex01"]["status"] == "fail"
+    # The workflow hands every exercise's output to the reporter under the name it reads (<ID>_RESULTS).
+    workflow = yaml.safe_load((ROOT / "autograder" / "github-classroom" / "classroom.yml").read_text())
+    steps = next(iter(workflow["jobs"].values()))["steps"]
+    grade_step = next(s for s in steps if s.get("id") == "grade")
+    assert '--github-output "$GITHUB_OUTPUT"' in grade_step["run"]
+    reporter = next(s for s in steps if str(s.get("uses", "")).startswith(
+        "classroom-resources/autograding-grading-reporter@"))
+    ids = reporter["with"]["runners"].split(",")
+    assert ids == [f"ex{e.number}" for e in EXERCISES]
+    for runner in ids:
+        assert reporter["env"][f"{runner.upper()}_RESULTS"] == f"${{{{ steps.grade.outputs.{runner} }}}}"
