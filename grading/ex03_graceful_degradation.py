@@ -7,7 +7,6 @@ from typing import Any
 
 from grading.references import organization_in
 from harness.checks import Check, CheckFailed, Grading, assert_same_response, compare_with_reference
-from harness.measure import RequestMetrics
 from harness.seed import PUBLIC_SEED, Dataset, dataset
 from harness.services import Service, analytics_summary, billing_subscription, current_weather
 from harness.world import RequestHung, World
@@ -71,17 +70,8 @@ def _expect_partial(exchange: Any, what: str, down: set[str]) -> None:
     try:
         assert_same_response(exchange, status, body, what)
     except CheckFailed as failed:
-        calls = f"; the calls ran {_calls(exchange.metrics)}" if exchange.metrics.calls else ""
+        calls = f"; the calls ran {exchange.metrics.call_timeline(outcomes=True)}" if exchange.metrics.calls else ""
         raise CheckFailed(f"{failed}; expected HTTP 200 with {_listing(down)}{calls}") from None
-
-
-def _calls(metrics: RequestMetrics) -> str:
-    """'analytics 5-285 ms (500), weather 5-505 ms (timeout)': each partner call and how it ended."""
-    return ", ".join(
-        f"{c.service} {round((c.start - metrics.start) * 1000):g}-{round((c.end - metrics.start) * 1000):g} ms "
-        f"({c.outcome})"
-        for c in metrics.calls
-    )
 
 
 def _listing(down: set[str]) -> str:
@@ -114,7 +104,7 @@ async def one_service_hangs(g: Grading) -> str:
         if total > budget:
             raise CheckFailed(
                 f"{what} took {total:g} ms of modeled time (budget {budget:g} ms); "
-                f"the calls ran {_calls(exchange.metrics)}"
+                f"the calls ran {exchange.metrics.call_timeline(outcomes=True)}"
             )
         slowest = max(slowest, total)
     return (

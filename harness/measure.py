@@ -126,10 +126,12 @@ class RequestMetrics:
             summary["cache_ms"] = self.cache_ms
         return summary
 
-    def call_timeline(self) -> str:
-        """'analytics 5-285 ms, weather 285-605 ms': each external call, in ms from the request's start."""
+    def call_timeline(self, outcomes: bool = False) -> str:
+        """'analytics 5-285 ms, weather 285-605 ms': each external call, in ms from the request's start
+        (``outcomes``: and how it ended, 'analytics 5-285 ms (500)')."""
         return ", ".join(
             f"{c.service} {round((c.start - self.start) * 1000):g}-{round((c.end - self.start) * 1000):g} ms"
+            + (f" ({c.outcome})" if outcomes else "")
             for c in self.calls
         )
 

@@ -58,3 +58,17 @@ def test_reset_without_the_starter_in_history_says_so(tmp_path):
                           env={**os.environ, "KATA_HOME": str(home)})
     assert proc.returncode == 2
     assert "the pristine starter (git blob" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_compare_diffs_against_the_pristine_starter_not_the_working_copy(tmp_path):
+    """The instructor tried exercise 01 in their own copy; a student who did not touch it is 'unchanged'."""
+    repo = students_repository(tmp_path)  # the instructor's checkout of the kata
+    (repo / "exercises" / "01_dashboard_n_plus_one" / "app.py").write_text("# the instructor's own attempt\n")
+    student = tmp_path / "alice"
+    shutil.copytree(ROOT / "exercises" / "01_dashboard_n_plus_one", student / "exercises" / "01_dashboard_n_plus_one",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    proc = subprocess.run(kata("compare", str(student), "--exercise", "01", "--diff"), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "KATA_HOME": str(repo)})
+    assert proc.returncode == 0, proc.stderr
+    assert "alice/01_dashboard_n_plus_one: unchanged" in proc.stdout
+    assert "instructor's own attempt" not in proc.stdout
