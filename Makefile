@@ -25,8 +25,11 @@ demo: $(STAMP)
 	@echo
 	@echo "Your turn: edit exercises/01_dashboard_n_plus_one/app.py, then run .venv/bin/kata check 01"
 
+# Ruff's lint and its format check (students' exercises and solutions keep their layout: see pyproject), then mypy.
 lint: $(STAMP)
-	$(BIN)/ruff check harness grading tests solutions exercises
+	$(BIN)/ruff check harness grading tests solutions exercises benchmarks scripts autograder
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # In CI (CI=true, as root), install the Debian packages the tests use for real:
 # Chromium (the HTML report test), PostgreSQL and Redis (the real back-ends).

@@ -1,6 +1,6 @@
 """20 runs of `kata check 02 --path solutions --json` with every core busy: identical metrics and messages?
 
-    .venv/bin/python benchmarks/check_determinism.py [NN] [--runs 20] [--path solutions]
+.venv/bin/python benchmarks/check_determinism.py [NN] [--runs 20] [--path solutions]
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ def main() -> int:
     with CpuLoad():
         for i in range(args.runs):
             start = time.perf_counter()
-            out = subprocess.run([*kata, "check", args.exercise, "--path", args.path, "--json"], cwd=ROOT,
-                                 capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [*kata, "check", args.exercise, "--path", args.path, "--json"], cwd=ROOT, capture_output=True, text=True
+            ).stdout
             report = json.loads(out)
             metrics = json.dumps(report["metrics"], sort_keys=True)
             # The messages carry the other scenarios' numbers (03: the request while a service hangs).

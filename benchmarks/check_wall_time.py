@@ -1,6 +1,6 @@
 """Wall time of `kata check NN` per exercise (the kata's own speed, not a grade).
 
-    .venv/bin/python benchmarks/check_wall_time.py [--runs 5]
+.venv/bin/python benchmarks/check_wall_time.py [--runs 5]
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ def main() -> int:
             walls = []
             for _ in range(args.runs):
                 start = time.perf_counter()
-                subprocess.run([*kata, "check", exercise.number, "--path", tree, "--json"], cwd=ROOT,
-                               capture_output=True)
+                subprocess.run(
+                    [*kata, "check", exercise.number, "--path", tree, "--json"], cwd=ROOT, capture_output=True
+                )
                 walls.append(time.perf_counter() - start)
             print(f"{exercise.name:28} {tree:10} {statistics.median(walls):9.2f} {max(walls):7.2f}")
     return 0

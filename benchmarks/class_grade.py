@@ -33,15 +33,37 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="kata-class-"))
     corpus.build_class(work / "export", work / "scratch", args.students, distinct=args.distinct)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", "from harness.cli import main; main()", "grade",
-                           str(work / "export"), "--out", str(work / "results"), "--jobs", args.jobs],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from harness.cli import main; main()",
+            "grade",
+            str(work / "export"),
+            "--out",
+            str(work / "results"),
+            "--jobs",
+            args.jobs,
+        ],
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     summary = json.loads((work / "results" / "class.json").read_text())
     totals = sorted(s["score"] for s in summary["students"])
-    print(json.dumps({"students": args.students, "jobs": int(args.jobs), "distinct": args.distinct,
-                      "exit": proc.returncode, "wall_seconds": round(seconds, 1),
-                      "median_score": totals[len(totals) // 2], "results": str(work / "results")}))
+    print(
+        json.dumps(
+            {
+                "students": args.students,
+                "jobs": int(args.jobs),
+                "distinct": args.distinct,
+                "exit": proc.returncode,
+                "wall_seconds": round(seconds, 1),
+                "median_score": totals[len(totals) // 2],
+                "results": str(work / "results"),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Every case of the submission corpus through `kata grade`, two at a time: exit codes, reasons, wall time.
 
-    .venv/bin/python benchmarks/corpus_grade.py [--time-limit 60]
+.venv/bin/python benchmarks/corpus_grade.py [--time-limit 60]
 """
 
 from __future__ import annotations
@@ -31,8 +31,21 @@ def main() -> int:
         tree = corpus.build(name, work / name)
         out = work / f"out-{name}"
         start = time.perf_counter()
-        code = subprocess.run([*kata, "grade", str(tree), "--out", str(out), "--exercise", case.exercise,
-                               "--time-limit", args.time_limit], cwd=ROOT, capture_output=True).returncode
+        code = subprocess.run(
+            [
+                *kata,
+                "grade",
+                str(tree),
+                "--out",
+                str(out),
+                "--exercise",
+                case.exercise,
+                "--time-limit",
+                args.time_limit,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+        ).returncode
         results = json.loads((out / "results.json").read_text())
         failed = [t for t in results["tests"] if t["status"] == "failed"]
         expected_pass = case.must_fail == set()
@@ -46,8 +59,10 @@ def main() -> int:
     for name, code, seconds, reason, honest in rows:
         print(f"{name:22} exit {code}  {seconds:5.1f} s  {'ok ' if honest else 'BAD'}  {reason[:110]}")
     bad = [r for r in rows if r[1] != 0 or not r[4]]
-    print(f"{len(rows)} cases in {total:.1f} s wall (2 at a time, time limit {args.time_limit} s); "
-          f"{len(bad)} with a non-zero exit or a false verdict")
+    print(
+        f"{len(rows)} cases in {total:.1f} s wall (2 at a time, time limit {args.time_limit} s); "
+        f"{len(bad)} with a non-zero exit or a false verdict"
+    )
     return 1 if bad else 0
 
 

@@ -74,8 +74,7 @@ async def measure(requests: int, block: int) -> dict[str, list[float]]:
     async with World(latency=QueryLatency(0)) as world:
         async with AsyncExitStack() as stack:
             clients = {
-                kind: await stack.enter_async_context(world.serve(make_app(kind == "instrumented")))
-                for kind in samples
+                kind: await stack.enter_async_context(world.serve(make_app(kind == "instrumented"))) for kind in samples
             }
             for client in clients.values():  # warm up
                 for _ in range(50):

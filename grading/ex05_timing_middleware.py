@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +54,7 @@ def reference(data: Dataset, path: str) -> tuple[int, Any]:
     return 500, None  # the invoice preview: no tax rates are configured, the endpoint raises
 
 
-async def _get(client: Client, path: str) -> tuple[Exchange, list[dict[str, Any]]]:
+async def _get(client: Client, path: str) -> tuple[Exchange, list[MutableMapping[str, Any]]]:
     """One request and the structlog events it emitted (captured, so nothing is printed)."""
     with capture_logs() as logs:
         exchange = await client.get(path)
@@ -94,7 +95,7 @@ class Observed:
     name: str
     path: str
     exchange: Exchange
-    logs: list[dict[str, Any]]
+    logs: list[MutableMapping[str, Any]]
 
     @property
     def status(self) -> int:
@@ -103,9 +104,7 @@ class Observed:
     @property
     def truth_ms(self) -> float:
         """Server-side time measured by the grader: request in until the body starts to go out."""
-        m = self.exchange.metrics
-        end = m.transfer_start if m.transfer_start is not None else m.end
-        return round((end - m.start) * 1000, 3)
+        return self.exchange.metrics.server_ms
 
     @property
     def what(self) -> str:
@@ -189,13 +188,12 @@ async def header_matches_measurement(g: Grading) -> str:
     )
 
 
-def _the_log_line(o: Observed) -> dict[str, Any]:
+def _the_log_line(o: Observed) -> MutableMapping[str, Any]:
     """The request's single log line with the required keys, or a teaching failure."""
     if not o.logs:
         if o.name == "raises":
             raise CheckFailed(
-                f"no log line for {o.what} (expected exactly one per request){explain_status(o.exchange)}: "
-                f"{CALL_NEXT}"
+                f"no log line for {o.what} (expected exactly one per request){explain_status(o.exchange)}: {CALL_NEXT}"
             )
         raise CheckFailed(
             f"no structlog log line for {o.what} (expected exactly one per request, with {', '.join(LOG_KEYS)})"

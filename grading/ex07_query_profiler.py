@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,7 @@ class Session:
     """What one app at one scale did: requests one after another (with the structlog events each
     logged), then two at the same time."""
 
-    sequential: list[tuple[str, Exchange, list[dict[str, Any]]]]
+    sequential: list[tuple[str, Exchange, list[MutableMapping[str, Any]]]]
     concurrent: list[tuple[str, Exchange]]
 
 
@@ -180,12 +181,12 @@ def _values(value: Any) -> list[Any]:
     return [value]
 
 
-def _brief(event: dict[str, Any], limit: int = 240) -> str:
+def _brief(event: Mapping[str, Any], limit: int = 240) -> str:
     text = repr({k: v for k, v in event.items() if k != "log_level"})
     return text if len(text) <= limit else text[: limit - 5] + " ...}"
 
 
-def _names_query(event: dict[str, Any], shape: str, short_shape: str, count: int) -> tuple[bool, bool]:
+def _names_query(event: Mapping[str, Any], shape: str, short_shape: str, count: int) -> tuple[bool, bool]:
     """(does the event name the query's shape, does it say how many times it ran)."""
     leaves = _values(event)
     texts = [" ".join(str(v).split()) for v in leaves if isinstance(v, str)]

@@ -83,15 +83,34 @@ def _run_tests(test_file: Path, app_source: str, time_limit: float) -> tuple[int
         env["KATA_APP_UNDER_TEST"] = str(app_dir / "app.py")
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "pytest", str(tests_dir / test_file.name), "-q", "--noconftest",
-                 "-p", "no:cacheprovider", "-o", "addopts=", "--tb=line", "--color=no"],
-                cwd=tmp, env=env, capture_output=True, text=True, timeout=time_limit,
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    str(tests_dir / test_file.name),
+                    "-q",
+                    "--noconftest",
+                    "-p",
+                    "no:cacheprovider",
+                    "-o",
+                    "addopts=",
+                    "--tb=line",
+                    "--color=no",
+                ],
+                cwd=tmp,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=time_limit,
             )
         except subprocess.TimeoutExpired:
             return -1, f"the tests took more than {time_limit:g} s of real time"
         # pytest's closing line ends with its run time: drop it, grades must not vary between runs.
-        lines = [re.sub(r" in [0-9.]+s( \([0-9:]+\))?", "", line.strip()) for line in proc.stdout.splitlines()
-                 if line.strip()]
+        lines = [
+            re.sub(r" in [0-9.]+s( \([0-9:]+\))?", "", line.strip())
+            for line in proc.stdout.splitlines()
+            if line.strip()
+        ]
         failures = [line.removeprefix("FAILED ").split(" - ")[0] for line in lines if line.startswith("FAILED")]
         shown = ([f"failed: {', '.join(f.split('::')[-1] for f in failures[:3])}"] if failures else []) + lines[-1:]
         return proc.returncode, "; ".join(shown)[:400]
@@ -156,8 +175,7 @@ async def fails_on_hidden_mutants(g: Grading) -> str:
         what = BROKEN[variant][0]
         if code == 0:
             raise CheckFailed(
-                f"your tests pass against {what} ({await queries_of(g, variant)}): a regression your tests "
-                "should catch"
+                f"your tests pass against {what} ({await queries_of(g, variant)}): a regression your tests should catch"
             )
         caught.append(what)
     return "your tests also catch " + " and ".join(caught)

@@ -167,8 +167,9 @@ async def db_time(g: Grading) -> str:
             f"modeled DB time {metrics.db_ms:g} ms for one lookup (budget {budget:g} ms: two round trips of 5 ms and "
             f"two index searches, plus slack); {n_queries(len(metrics.queries))}: {queries}"
         )
-    return (f"modeled DB time {metrics.db_ms:g} ms for one lookup, {n_queries(len(metrics.queries))} "
-            f"(budget {budget:g} ms)")
+    return (
+        f"modeled DB time {metrics.db_ms:g} ms for one lookup, {n_queries(len(metrics.queries))} (budget {budget:g} ms)"
+    )
 
 
 CHECKS = [

@@ -18,10 +18,11 @@ from datetime import date
 from typing import Any
 
 from grading.references import organization_in
+from harness.cache import Cache
 from harness.checks import Check, CheckFailed, Grading, assert_same_response, first_difference
 from harness.seed import PUBLIC_SEED, Dataset, dataset
 from harness.words import count, n_queries
-from harness.world import Client, Exchange
+from harness.world import Client, Exchange, World
 
 SCALE = "10x8"
 ORG_IDS = (1, 2, 3, 4)
@@ -223,8 +224,7 @@ async def cached(g: Grading) -> str:
     if queries > budget:
         if not second.metrics.cache_ops:
             raise CheckFailed(
-                f"{what} issued {n_queries(queries)} (budget {budget}) and no Redis command: "
-                f"{_queries_listing(second)}"
+                f"{what} issued {n_queries(queries)} (budget {budget}) and no Redis command: {_queries_listing(second)}"
             )
         raise CheckFailed(
             f"{what} issued {n_queries(queries)} (budget {budget}) after the Redis commands {_ops_listing(second)}: "
@@ -309,8 +309,20 @@ def _without_ids(keys: list[str], org_ids: tuple[int, ...]) -> str:
     return ""
 
 
+def _world(client: Client) -> World:
+    """The world the app under test runs in (checks of 10 reach into its Redis and its clock)."""
+    assert client.world is not None and client.world.cache is not None, "exercise 10's world has a cache"
+    return client.world
+
+
+def _cache(client: Client) -> Cache:
+    cache = _world(client).cache
+    assert cache is not None
+    return cache
+
+
 async def _new_keys(client: Client, exchange_of: Any) -> tuple[Exchange, list[str]]:
-    cache = client.world.cache
+    cache = _cache(client)
     before = set(await cache.keys())
     exchange = await exchange_of()
     return exchange, sorted(set(await cache.keys()) - before)
@@ -320,7 +332,7 @@ async def ttl(g: Grading) -> str:
     low, high = g.budget("min_ttl_seconds"), g.budget("max_ttl_seconds")
     path = stats_path(1)
     async with g.serve(SCALE) as client:
-        cache = client.world.cache
+        cache = _cache(client)
         first, keys = await _new_keys(client, lambda: client.get(path))
         _expect_status(first, 200, f"GET {path}")
         if not keys:
@@ -348,7 +360,7 @@ async def ttl(g: Grading) -> str:
                     "bypasses this app would stay invisible that long"
                 )
             ttls[key] = seconds
-        await client.world.advance(high + 1)
+        await _world(client).advance(high + 1)
         later = await client.get(path)
         status, expected = Rows(dataset(SCALE, PUBLIC_SEED)).stats(path)
         assert_same_response(later, status, expected, f"GET {path} after {high + 1:g} s")

@@ -5,6 +5,8 @@ pytest grading/ --kata-target solutions   grade another tree
 pytest grading/ -k 01                     one exercise
 """
 
+from collections.abc import Callable
+
 import pytest
 
 from harness import catalog, checks
@@ -17,6 +19,6 @@ CASES = [
 
 
 @pytest.mark.parametrize(("exercise", "check"), CASES)
-def test_check(kata_report, exercise: str, check: str) -> None:
+def test_check(kata_report: Callable[[str], checks.Report], exercise: str, check: str) -> None:
     result = kata_report(exercise).result(check)
     assert result.passed, f"{exercise} {check}: {result.message}"

@@ -83,8 +83,10 @@ def grade_many(
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         list(pool.map(grade, list(tasks)))
-    return [_assemble(submission, tree, reason, digests, exercises, done, hidden_seed)
-            for submission, tree, reason, digests in located]
+    return [
+        _assemble(submission, tree, reason, digests, exercises, done, hidden_seed)
+        for submission, tree, reason, digests in located
+    ]
 
 
 def _assemble(

@@ -91,11 +91,11 @@ def _hit(command: str, result: Any, error: str | None) -> bool | None:
     return result is not None
 
 
-class MeasuredRedis(_Measured, redis.Redis):
+class MeasuredRedis(_Measured, redis.Redis):  # type: ignore[misc]  # redis-py's own stubs disagree here
     """A real Redis client whose commands are charged and recorded."""
 
 
-class MeasuredFakeRedis(_Measured, fakeredis.FakeAsyncRedis):
+class MeasuredFakeRedis(_Measured, fakeredis.FakeAsyncRedis):  # type: ignore[misc]  # as above, and fakeredis
     """fakeredis, charged and recorded like the real one."""
 
 
@@ -184,7 +184,8 @@ class Cache:
             await self.raw.aclose()
             if self._lock is not None:
                 self._lock.release()
-            _taken_dbs.discard(self._db)  # type: ignore[arg-type]
+            if self._db is not None:
+                _taken_dbs.discard(self._db)
 
     def intact(self) -> bool:
         """The measurement is still in place (a submission did not patch it away)."""

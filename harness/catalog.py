@@ -7,11 +7,18 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 KATA_ROOT = Path(os.environ.get("KATA_HOME", Path(__file__).resolve().parent.parent))
 CATALOG_DIR = KATA_ROOT / "exercises"
 SOLUTIONS_DIR = KATA_ROOT / "solutions"
+
+
+class WorldOptions(TypedDict):
+    """What an exercise's world needs beyond the shared domain: keyword arguments of ``World``."""
+
+    large_tables: bool
+    cache: bool
 
 
 class KataError(Exception):
@@ -52,7 +59,7 @@ class Exercise:
         """The student's work for this exercise under ``target``."""
         return resolve_target(target) / self.name / self.work_file
 
-    def world_options(self) -> dict[str, bool]:
+    def world_options(self) -> WorldOptions:
         """What the exercise's world needs beyond the shared domain (``[world]`` in exercise.toml)."""
         spec = self.meta.get("world", {})
         return {"large_tables": bool(spec.get("large_tables", False)), "cache": bool(spec.get("cache", False))}

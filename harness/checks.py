@@ -274,8 +274,9 @@ def report_from_dict(exercise: Exercise, data: object) -> Report | None:
         assert [r.name for r in results] == [c.name for c in checks_of(exercise)]
         metrics = {str(k): v for k, v in dict(data["metrics"]).items() if isinstance(v, int | float)}
         error = data.get("error")
-        return Report(exercise.name, all(r.passed for r in results), results, metrics,
-                      str(error) if error is not None else None)
+        return Report(
+            exercise.name, all(r.passed for r in results), results, metrics, str(error) if error is not None else None
+        )
     except (AssertionError, KeyError, TypeError, ValueError):
         return None
 

@@ -135,8 +135,11 @@ def _check_json(graded) -> dict:  # type: ignore[no-untyped-def]
     """The report, with the points each check earns (`counted`: false for a pass that earns nothing)."""
     data = graded.report.to_dict()
     for check, entry in zip(data["checks"], graded.scored(), strict=True):
-        check.update(points=entry["score"], max_points=entry["max_score"],
-                     counted=not check["passed"] or entry["score"] == entry["max_score"])
+        check.update(
+            points=entry["score"],
+            max_points=entry["max_score"],
+            counted=not check["passed"] or entry["score"] == entry["max_score"],
+        )
     return {**data, "score": graded.score, "max_score": graded.max_score}
 
 
@@ -359,8 +362,10 @@ def serve(
         _, example, _ = profile_request(exercise)
 
         def announce() -> None:
-            console.print(f"[bold]{exercise.name}[/bold] listening on http://{host}:{port}{example}  "
-                          f"(scale {scale}; Ctrl+C stops)")
+            console.print(
+                f"[bold]{exercise.name}[/bold] listening on http://{host}:{port}{example}  "
+                f"(scale {scale}; Ctrl+C stops)"
+            )
 
         asyncio.run(run_server(app_file, scale, host, port, console, exercise.world_options(), announce))
     except SubmissionError as error:
@@ -401,8 +406,15 @@ def _limits(time_limit: float, memory_mb: int):  # type: ignore[no-untyped-def]
 def _progress():  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("[dim]{task.fields[last]}[/dim]"), console=errors, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("[dim]{task.fields[last]}[/dim]"),
+        console=errors,
+        transient=True,
+    )
 
 
 def _grade_with_progress(submissions_, exercises, seed, limits, jobs):  # type: ignore[no-untyped-def]
@@ -431,8 +443,9 @@ def grade(
     ] = False,
     github_output: Annotated[
         Path | None,
-        typer.Option(help="Also append each exercise's points for GitHub Classroom's reporter to this file "
-                          "($GITHUB_OUTPUT)."),
+        typer.Option(
+            help="Also append each exercise's points for GitHub Classroom's reporter to this file ($GITHUB_OUTPUT)."
+        ),
     ] = None,
 ) -> None:
     """Autograde a submission (results.json for Gradescope, junit.xml, report.json), or a class of them."""
@@ -450,7 +463,7 @@ def grade(
         members = submissions.members(submission) if as_class else [Submission(submission.resolve().name, submission)]
         # Zero first: if anything below dies, the score on record is zero, not a stale file.
         zero = json.dumps(results.placeholder(exercises), indent=2)
-        for folder in ([out / m.name for m in members] if as_class else [out]):
+        for folder in [out / m.name for m in members] if as_class else [out]:
             results.write_atomically(folder / "results.json", zero)
     except (KataError, OSError) as error:
         raise _fail(str(error)) from None
@@ -469,9 +482,12 @@ def grade(
         raise _fail(f"could not write the results: {error}") from None
     if as_class:
         _print_class(graded, exercises)
-        console.print(f"[dim]graded {len(graded)} submissions in {seconds:.0f} s; wrote a folder per submission, "
-                      f"{out / results.CLASS_FILE} and {out / results.SUMMARY_FILE}. "
-                      f"Next: kata compare {out} --html report.html[/dim]", soft_wrap=False)
+        console.print(
+            f"[dim]graded {len(graded)} submissions in {seconds:.0f} s; wrote a folder per submission, "
+            f"{out / results.CLASS_FILE} and {out / results.SUMMARY_FILE}. "
+            f"Next: kata compare {out} --html report.html[/dim]",
+            soft_wrap=False,
+        )
         return
     _print_grades(graded[0])
     console.print(f"[dim]wrote {out / 'results.json'}, {out / 'junit.xml'} and {out / results.REPORT_FILE}[/dim]")
@@ -531,9 +547,14 @@ def compare(
         exercises = _selected(exercise)
         with _progress() as progress:
             task = progress.add_task("grading", total=None, last="")
-            gathered = comparing.gather(paths, exercises, _seed(hidden_seed), _limits(time_limit, memory_mb), jobs,
-                                        on_done=lambda done, total, label: progress.update(
-                                            task, completed=done, total=total, last=label))
+            gathered = comparing.gather(
+                paths,
+                exercises,
+                _seed(hidden_seed),
+                _limits(time_limit, memory_mb),
+                jobs,
+                on_done=lambda done, total, label: progress.update(task, completed=done, total=total, last=label),
+            )
     except KataError as error:
         raise _fail(str(error)) from None
     rows = comparing.table(gathered, exercises)
@@ -549,8 +570,9 @@ def compare(
             console.print(f"[dim]wrote {csv_file}[/dim]")
         if html is not None:
             seeds = {r.hidden_seed for r in gathered if r.hidden_seed is not None}
-            results.write_atomically(html, report_html.render(rows, exercises, seeds.pop() if len(seeds) == 1
-                                                              else _seed(hidden_seed)))
+            results.write_atomically(
+                html, report_html.render(rows, exercises, seeds.pop() if len(seeds) == 1 else _seed(hidden_seed))
+            )
             console.print(f"[dim]wrote {html}[/dim]")
     except KataError as error:
         raise _fail(str(error)) from None
@@ -570,9 +592,11 @@ def student_template(
         written = template.write(out, git=git)
     except KataError as error:
         raise _fail(str(error)) from None
-    console.print(f"wrote {len(written)} files to {out}: push it as the assignment's template repository "
-                  "(GitHub Classroom: .github/workflows/classroom.yml is in it; set KATA_REPOSITORY there).",
-                  soft_wrap=False)
+    console.print(
+        f"wrote {len(written)} files to {out}: push it as the assignment's template repository "
+        "(GitHub Classroom: .github/workflows/classroom.yml is in it; set KATA_REPOSITORY there).",
+        soft_wrap=False,
+    )
 
 
 def main() -> None:

@@ -197,10 +197,11 @@ def _install_thread_accounting() -> None:
         if not getattr(method, "__kata_counted__", False):
             setattr(aiosqlite.core.Connection, name, counted_thread_work(method))
     if not getattr(anyio.to_thread.run_sync, "__kata_counted__", False):
-        anyio.to_thread.run_sync = counted_thread_work(anyio.to_thread.run_sync)
+        anyio.to_thread.run_sync = counted_thread_work(anyio.to_thread.run_sync)  # type: ignore[assignment]
     for module in (sqlalchemy.connectors.asyncio, sqlalchemy.dialects.postgresql.asyncpg):
-        if not getattr(module.await_, "__kata_counted__", False):
-            module.await_ = counted_await(module.await_)
+        await_ = getattr(module, "await_")  # noqa: B009  # not in the module's public type
+        if not getattr(await_, "__kata_counted__", False):
+            setattr(module, "await_", counted_await(await_))  # noqa: B010
     connection = redis.asyncio.connection.AbstractConnection
     for name in ("connect", "read_response"):
         method = getattr(connection, name)

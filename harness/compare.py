@@ -153,9 +153,13 @@ DETAIL_WIDTH = 26  # a column per exercise showing queries, modeled time and byt
 def terminal_table(rows: Rows, exercises: list[Exercise], console_width: int) -> Table:
     """Scores per exercise and the total; with the measured figures when the console has room for them."""
     detailed = console_width >= 18 + DETAIL_WIDTH * len(exercises) + 10
-    view = Table(title="Submissions compared (modeled time; improvement = starter total / this total)"
-                 if detailed else "Points per exercise (✓ every check passes; – no file)",
-                 title_justify="left", pad_edge=False)
+    view = Table(
+        title="Submissions compared (modeled time; improvement = starter total / this total)"
+        if detailed
+        else "Points per exercise (✓ every check passes; – no file)",
+        title_justify="left",
+        pad_edge=False,
+    )
     view.add_column("submission", overflow="ellipsis", no_wrap=True, max_width=20 if detailed else 16)
     for e in exercises:
         view.add_column(e.name if detailed else e.number, justify="left" if detailed else "right")
@@ -184,8 +188,11 @@ def _detailed(cell: Cell) -> str:
     m = cell.metrics
     colour = "green" if cell.status == "pass" else "red"
     ratio = f" {cell.ratio:g}x" if cell.ratio is not None else ""
-    figures = (f"\n{m['queries']} q · {m['total_ms']:,.1f} ms · {m['response_bytes']:,} B" if m
-               else f"\n[dim]{cell.reason[:60]}[/dim]")
+    figures = (
+        f"\n{m['queries']} q · {m['total_ms']:,.1f} ms · {m['response_bytes']:,} B"
+        if m
+        else f"\n[dim]{cell.reason[:60]}[/dim]"
+    )
     return f"[{colour}]{cell.status}[/] {cell.score:g}/{cell.max_score:g}{ratio}{figures}"
 
 
@@ -222,21 +229,44 @@ def to_csv(rows: Rows) -> str:
     """One row per submission and exercise, then one 'total' row per submission."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["submission", "exercise", "status", "score", "max_score", "queries", "db_ms", "external_ms",
-                     "transfer_ms", "total_ms", "response_bytes", "improvement", "reason"])
+    writer.writerow(
+        [
+            "submission",
+            "exercise",
+            "status",
+            "score",
+            "max_score",
+            "queries",
+            "db_ms",
+            "external_ms",
+            "transfer_ms",
+            "total_ms",
+            "response_bytes",
+            "improvement",
+            "reason",
+        ]
+    )
     for name, row in rows.items():
         for exercise, cell in row.items():
             m = cell.metrics
-            writer.writerow([
-                name, exercise, cell.status, f"{cell.score:g}", f"{cell.max_score:g}",
-                *(m.get(k, "") for k in ("queries", "db_ms", "external_ms", "transfer_ms", "total_ms",
-                                         "response_bytes")),
-                cell.ratio if cell.ratio is not None else "", cell.reason,
-            ])
+            writer.writerow(
+                [
+                    name,
+                    exercise,
+                    cell.status,
+                    f"{cell.score:g}",
+                    f"{cell.max_score:g}",
+                    *(
+                        m.get(k, "")
+                        for k in ("queries", "db_ms", "external_ms", "transfer_ms", "total_ms", "response_bytes")
+                    ),
+                    cell.ratio if cell.ratio is not None else "",
+                    cell.reason,
+                ]
+            )
         score, maximum = total(row)
         passed = all(c.status == "pass" for c in row.values())
-        writer.writerow([name, "total", "pass" if passed else "fail", f"{score:g}", f"{maximum:g}",
-                         *([""] * 7), ""])
+        writer.writerow([name, "total", "pass" if passed else "fail", f"{score:g}", f"{maximum:g}", *([""] * 7), ""])
     return out.getvalue()
 
 
@@ -249,5 +279,11 @@ def diff_against_starter(tree: Path | None, exercise: Exercise, name: str) -> st
     except (OSError, AssertionError):
         return f"--- {name}: no {exercise.name}/{exercise.work_file}\n"
     ours = starters.pristine(exercise).decode(errors="replace").splitlines(keepends=True)
-    return "".join(difflib.unified_diff(ours, theirs, f"starter/{exercise.name}/{exercise.work_file}",
-                                        f"{name}/{exercise.name}/{exercise.work_file}"))
+    return "".join(
+        difflib.unified_diff(
+            ours,
+            theirs,
+            f"starter/{exercise.name}/{exercise.work_file}",
+            f"{name}/{exercise.name}/{exercise.work_file}",
+        )
+    )

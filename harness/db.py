@@ -155,7 +155,7 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
             for table in Base.metadata.sorted_tables:
-                rows = await conn.scalar(select(func.count()).select_from(table))
+                rows = await conn.scalar(select(func.count()).select_from(table)) or 0
                 if rows >= self.plan_cost.large_table_rows:
                     self.large_tables[table.name] = rows
 

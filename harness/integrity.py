@@ -61,8 +61,7 @@ class TamperingDetected(SubmissionError):
 
 def _function_print(func: Any) -> tuple:
     code = getattr(func, "__code__", None)
-    return (id(func), id(code), repr(getattr(func, "__defaults__", None)),
-            repr(getattr(func, "__kwdefaults__", None)))
+    return (id(func), id(code), repr(getattr(func, "__defaults__", None)), repr(getattr(func, "__kwdefaults__", None)))
 
 
 def _value_print(value: Any) -> Any:
@@ -111,8 +110,15 @@ def _add(prints: dict[str, _Entry], name: str, owner: Any, attr: str, value: Any
     if fingerprint is None:
         return
     kept = copy.copy(value) if isinstance(value, dict | list) else value
-    prints[name] = _Entry(fingerprint, owner, attr, kept, getattr(value, "__code__", None),
-                          getattr(value, "__defaults__", None), getattr(value, "__kwdefaults__", None))
+    prints[name] = _Entry(
+        fingerprint,
+        owner,
+        attr,
+        kept,
+        getattr(value, "__code__", None),
+        getattr(value, "__defaults__", None),
+        getattr(value, "__kwdefaults__", None),
+    )
     if isinstance(value, type):
         for member_name, member in _class_attrs(value):
             _add(prints, f"{name}.{member_name}", value, member_name, member)
@@ -138,12 +144,12 @@ def snapshot() -> dict[str, _Entry]:
             if attr.startswith("_") and not callable(value) and not isinstance(value, ContextVar):
                 continue  # private state: caches, the active database...
             _add(prints, f"{name}.{attr}", module, attr, value)
-    for module, path in LIBRARY:
+    for module_name, path in LIBRARY:
         try:
-            owner, attr, value = _owner_and_value(module, path)
+            owner, attr, value = _owner_and_value(module_name, path)
         except (ImportError, AttributeError):
             continue
-        _add(prints, f"{module}.{path}", owner, attr, value)
+        _add(prints, f"{module_name}.{path}", owner, attr, value)
     return prints
 
 

@@ -68,8 +68,12 @@ def unprivileged_user(name: str | None) -> str | None:
         pwd.getpwnam(name)
     except KeyError:
         return None
-    needed = [Path(sys.executable).resolve(), Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
-              catalog.KATA_ROOT.resolve()]
+    needed = [
+        Path(sys.executable).resolve(),
+        Path(sys.prefix).resolve(),
+        Path(sys.base_prefix).resolve(),
+        catalog.KATA_ROOT.resolve(),
+    ]
     for path in needed:
         for part in [path, *path.parents]:
             mode = part.stat().st_mode
@@ -99,13 +103,30 @@ def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: L
                 shutil.chown(path, user=user)
         env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
         env.update(HOME=str(workdir), TMPDIR=str(workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1")
-        command = [sys.executable, "-I", "-m", "harness.worker", exercise.name, str(workdir / "submission"),
-                   "--seed", str(hidden_seed), "--log", str(workdir / "output.log")]
+        command = [
+            sys.executable,
+            "-I",
+            "-m",
+            "harness.worker",
+            exercise.name,
+            str(workdir / "submission"),
+            "--seed",
+            str(hidden_seed),
+            "--log",
+            str(workdir / "output.log"),
+        ]
         if limits.memory_mb:
             command += ["--memory-mb", str(limits.memory_mb)]
         process = subprocess.Popen(
-            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True, user=user, text=True,
+            command,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            user=user,
+            text=True,
         )
         timed_out = False
         try:
@@ -138,8 +159,9 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
-def _interpret(exercise: Exercise, out: str, err: str, code: int | None, timed_out: bool,
-               limits: Limits) -> tuple[checks.Report, dict[str, float]]:
+def _interpret(
+    exercise: Exercise, out: str, err: str, code: int | None, timed_out: bool, limits: Limits
+) -> tuple[checks.Report, dict[str, float]]:
     report, timings = _read_channel(exercise, out)
     return _verdict(exercise, report, timings, err, code, timed_out, limits), _durations(timings)
 
@@ -153,8 +175,10 @@ def _read_channel(exercise: Exercise, out: str) -> tuple[checks.Report | str | N
             message = json.loads(line)
             assert isinstance(message, dict)
         except (ValueError, AssertionError):
-            return f"the grader's private channel received foreign output while {phase}; grading refuses the " \
-                   "result", timings
+            return (
+                f"the grader's private channel received foreign output while {phase}; grading refuses the result",
+                timings,
+            )
         if "phase" in message:
             phase = str(message["phase"])
             timings.append((phase, float(message.get("t", 0.0))))
@@ -174,16 +198,26 @@ def _durations(timings: list[tuple[str, float]]) -> dict[str, float]:
     }
 
 
-def _verdict(exercise: Exercise, report: checks.Report | str | None, timings: list[tuple[str, float]], err: str,
-             code: int | None, timed_out: bool, limits: Limits) -> checks.Report:
+def _verdict(
+    exercise: Exercise,
+    report: checks.Report | str | None,
+    timings: list[tuple[str, float]],
+    err: str,
+    code: int | None,
+    timed_out: bool,
+    limits: Limits,
+) -> checks.Report:
     phase = timings[-1][0] if timings else "starting"
     if isinstance(report, str):
         return checks.failed_report(exercise, report)
     if report is not None:
         return report
     if timed_out:
-        return checks.failed_report(exercise, f"stopped after {limits.wall_seconds:g} s of real time while {phase}: "
-                                 "look for an endless loop or a call that blocks forever")
+        return checks.failed_report(
+            exercise,
+            f"stopped after {limits.wall_seconds:g} s of real time while {phase}: "
+            "look for an endless loop or a call that blocks forever",
+        )
     if code is not None and code < 0:
         how = f"was killed by signal {-code}"
     else:

@@ -25,8 +25,7 @@ def _one_line(message: str) -> str:
     sites = [
         f"{Path(m['file']).name}:{m['line']}"
         for m in re.finditer(r'File "(?P<file>[^"]+)", line (?P<line>\d+)', message)
-        if "site-packages" not in m["file"] and not m["file"].startswith(sys.prefix)
-        and "/lib/python3" not in m["file"]
+        if "site-packages" not in m["file"] and not m["file"].startswith(sys.prefix) and "/lib/python3" not in m["file"]
     ]
     return lines[-1] + (f" (at {sites[-1]})" if sites else "")
 

@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections import Counter
+from collections.abc import MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,12 @@ class RequestMetrics:
     def total_ms(self) -> float:
         end = self.end if self.end is not None else self.start
         return _ms(end - self.start)
+
+    @property
+    def server_ms(self) -> float:
+        """Server-side time: the request in until the body starts to go out (what a timing header can know)."""
+        sent = self.transfer_start if self.transfer_start is not None else self.end
+        return _ms((sent if sent is not None else self.start) - self.start)
 
     def summary(self) -> dict[str, Any]:
         """The metrics every report shows, as plain JSON values."""
@@ -257,7 +264,7 @@ class MeasuringMiddleware:
         self.network = network
         self.on_complete = on_complete
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -47,7 +48,6 @@ def database_url_from_env() -> str | None:
     return url
 
 
-
 def _connect_kwargs(url: str, database: str | None = None) -> dict[str, Any]:
     parsed = make_url(url)
     return {
@@ -74,10 +74,10 @@ async def _seed_template(url: str, name: str, scale: Scale, seed: int, large: bo
         for model, rows in all_rows(scale, seed, large):
             if not rows:
                 continue
-            table = model.__table__
-            columns = [column.name for column in table.columns]
+            target = cast(Table, model.__table__)
+            columns = [column.name for column in target.columns]
             records = [tuple(row[c] for c in columns) for row in rows]
-            await conn.copy_records_to_table(table.name, records=records, columns=columns)
+            await conn.copy_records_to_table(target.name, records=records, columns=columns)
         for table in Base.metadata.sorted_tables:
             # Rows came with their ids: move each sequence past them, so the app's inserts work.
             await conn.execute(

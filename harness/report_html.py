@@ -8,6 +8,7 @@ scores, and per exercise the modeled time and queries of every submission.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from harness.catalog import Exercise
@@ -33,21 +34,30 @@ figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: .3rem; }
 """
 
 
-def _bar_chart(title: str, rows: list[tuple[str, float | None, str]], unit: str,
-               reference: float | None = None, reference_label: str = "", maximum: float | None = None) -> str:
+def _bar_chart(
+    title: str,
+    rows: Sequence[tuple[str, float | None, str]],
+    unit: str,
+    reference: float | None = None,
+    reference_label: str = "",
+    maximum: float | None = None,
+) -> str:
     """Horizontal bars: (label, value, colour); a dashed line marks the reference."""
     label_w, bar_w = 170, 360
     row_h = 24 if len(rows) <= 12 else 16
     values = [v for _, v, _ in rows if v is not None] + ([reference] if reference else [])
     top = maximum or (max(values) if values else 1.0)
     height = row_h * len(rows) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 90}" height="{height}" '
-             f'role="img" aria-label="{escape(title)}">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 90}" height="{height}" '
+        f'role="img" aria-label="{escape(title)}">'
+    ]
     for i, (label, value, colour) in enumerate(rows):
         y = i * row_h + 4
         text_y = y + row_h * 0.62
-        parts.append(f'<text x="{label_w - 6}" y="{text_y:.0f}" text-anchor="end" font-size="12">'
-                     f'{escape(label[:26])}</text>')
+        parts.append(
+            f'<text x="{label_w - 6}" y="{text_y:.0f}" text-anchor="end" font-size="12">{escape(label[:26])}</text>'
+        )
         if value is None:
             parts.append(f'<text x="{label_w + 4}" y="{text_y:.0f}" font-size="12" fill="{MISSING}">n/a</text>')
             continue
@@ -56,10 +66,13 @@ def _bar_chart(title: str, rows: list[tuple[str, float | None, str]], unit: str,
         parts.append(f'<text x="{label_w + width + 4}" y="{text_y:.0f}" font-size="12">{value:,.4g} {unit}</text>')
     if reference:
         x = label_w + bar_w * reference / top
-        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 22}" stroke="#555" '
-                     f'stroke-dasharray="4 3"/>')
-        parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle" fill="#555">'
-                     f'{escape(reference_label)}</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 22}" stroke="#555" stroke-dasharray="4 3"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle" fill="#555">'
+            f"{escape(reference_label)}</text>"
+        )
     parts.append("</svg>")
     return f"<figure><figcaption>{escape(title)}</figcaption>{''.join(parts)}</figure>"
 
@@ -73,13 +86,19 @@ def _cell(cell: Cell) -> str:
         return f'<td class="missing" title="{escape(cell.reason)}">missing</td>'
     m = cell.metrics
     ratio = f" · {cell.ratio:g}x" if cell.ratio is not None else ""
-    figures = (f'<span class="figures">{m.get("queries", "?")} q · {m.get("total_ms", 0):,.1f} ms · '
-               f'{m.get("response_bytes", 0):,} B</span>' if m else "")
+    figures = (
+        f'<span class="figures">{m.get("queries", "?")} q · {m.get("total_ms", 0):,.1f} ms · '
+        f"{m.get('response_bytes', 0):,} B</span>"
+        if m
+        else ""
+    )
     reason = cell.reason
     shown = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
     why = f'<span class="reason">{escape(shown)}</span>' if reason else ""
-    return (f'<td class="{cell.status}" title="{escape(reason)}"><b>{cell.status}</b> '
-            f"{cell.score:g}/{cell.max_score:g}{ratio}<br>{figures}{why}</td>")
+    return (
+        f'<td class="{cell.status}" title="{escape(reason)}"><b>{cell.status}</b> '
+        f"{cell.score:g}/{cell.max_score:g}{ratio}<br>{figures}{why}</td>"
+    )
 
 
 def _grades(rows: Rows, exercises: list[Exercise]) -> str:
@@ -88,16 +107,19 @@ def _grades(rows: Rows, exercises: list[Exercise]) -> str:
     for name, row in rows.items():
         score, maximum = total(row)
         cells = "".join(_cell(row[e.name]) for e in exercises)
-        body.append(f'<tr><td class="name">{escape(name)}</td>{cells}'
-                    f'<td class="total"><b>{score:g}</b>/{maximum:g}</td></tr>')
+        body.append(
+            f'<tr><td class="name">{escape(name)}</td>{cells}<td class="total"><b>{score:g}</b>/{maximum:g}</td></tr>'
+        )
     rates = pass_rates(rows, exercises)
     rate_cells = "".join(
         f"<td>{passed}/{graded} pass" + (f" ({100 * passed / graded:.0f} %)" if graded else "") + "</td>"
         for passed, graded in (rates[e.name] for e in exercises)
     )
     body.append(f'<tr class="rate"><td class="name">pass rate</td>{rate_cells}<td class="total"></td></tr>')
-    return (f'<table class="grades"><tr><th class="name">submission</th>{head}<th class="total">total</th></tr>'
-            f"{''.join(body)}</table>")
+    return (
+        f'<table class="grades"><tr><th class="name">submission</th>{head}<th class="total">total</th></tr>'
+        f"{''.join(body)}</table>"
+    )
 
 
 def _class_charts(rows: Rows, exercises: list[Exercise]) -> str:
@@ -105,10 +127,12 @@ def _class_charts(rows: Rows, exercises: list[Exercise]) -> str:
     rate_bars = [(e.name, 100 * p / g if g else None, PASS) for e in exercises for p, g in [rates[e.name]]]
     buckets = histogram(rows)
     histogram_bars = [(f"{label} points", float(n), PARTIAL) for label, n in buckets]
-    return ('<div class="charts">'
-            + _bar_chart("Pass rate per exercise (every check passes)", rate_bars, "%", maximum=100.0)
-            + _bar_chart(f"Total scores of the {len(rows)} submissions", histogram_bars, "submissions")
-            + "</div>")
+    return (
+        '<div class="charts">'
+        + _bar_chart("Pass rate per exercise (every check passes)", rate_bars, "%", maximum=100.0)
+        + _bar_chart(f"Total scores of the {len(rows)} submissions", histogram_bars, "submissions")
+        + "</div>"
+    )
 
 
 def render(rows: Rows, exercises: list[Exercise], seed: int) -> str:
@@ -129,7 +153,7 @@ def render(rows: Rows, exercises: list[Exercise], seed: int) -> str:
             + "</div>"
         )
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>Kata comparison</title><style>{STYLE}</style></head><body>"
         "<h1>FastAPI Performance Kata: submissions compared</h1>"
         f'<p class="small">{len(rows)} submissions. Modeled (virtual) time, identical on every machine. '

@@ -59,16 +59,18 @@ class Graded:
             elif self.report.error and number > 1:
                 # The submission could not be graded at all: say why once, in the first check.
                 output = f"not run: see `{self.report.checks[0].name}` for why {self.exercise.name} could not be graded"
-            entries.append({
-                "name": f"{self.exercise.name} · {result.name}",
-                "number": f"{int(self.exercise.number)}.{number}",
-                "score": self.weight(result.name) if credit else 0.0,
-                "max_score": self.weight(result.name),
-                "status": "passed" if result.passed else "failed",
-                "output": output,
-                "execution_time": round(self.check_seconds.get(result.name, 0.0), 3),
-                "visibility": "visible",
-            })
+            entries.append(
+                {
+                    "name": f"{self.exercise.name} · {result.name}",
+                    "number": f"{int(self.exercise.number)}.{number}",
+                    "score": self.weight(result.name) if credit else 0.0,
+                    "max_score": self.weight(result.name),
+                    "status": "passed" if result.passed else "failed",
+                    "output": output,
+                    "execution_time": round(self.check_seconds.get(result.name, 0.0), 3),
+                    "visibility": "visible",
+                }
+            )
         return entries
 
     @property
@@ -125,9 +127,18 @@ def results_json(graded: list[Graded], seconds: float, note: str = "") -> dict[s
 def placeholder(exercises: list[Exercise]) -> dict[str, Any]:
     """The zero-score result written before any submission code runs."""
     graded = [
-        Graded(e, checks.Report(e.name, False, [checks.CheckResult(c.name, False, "not graded: grading stopped "
-                                                                                   "before this check ran")
-                                                for c in checks.checks_of(e)], {}))
+        Graded(
+            e,
+            checks.Report(
+                e.name,
+                False,
+                [
+                    checks.CheckResult(c.name, False, "not graded: grading stopped before this check ran")
+                    for c in checks.checks_of(e)
+                ],
+                {},
+            ),
+        )
         for e in exercises
     ]
     return results_json(graded, 0.0, note="Grading did not finish; this is the score until it does.")
@@ -138,12 +149,17 @@ def junit_xml(graded: list[Graded], suite_name: str) -> str:
     for g in graded:
         entries = g.scored()
         suite = ET.SubElement(
-            root, "testsuite", name=g.exercise.name, tests=str(len(entries)),
-            failures=str(sum(e["status"] == "failed" for e in entries)), time=f"{g.seconds:.3f}",
+            root,
+            "testsuite",
+            name=g.exercise.name,
+            tests=str(len(entries)),
+            failures=str(sum(e["status"] == "failed" for e in entries)),
+            time=f"{g.seconds:.3f}",
         )
         for entry, result in zip(entries, g.report.checks, strict=True):
-            case = ET.SubElement(suite, "testcase", classname=g.exercise.name, name=result.name,
-                                 time=f"{entry['execution_time']:.3f}")
+            case = ET.SubElement(
+                suite, "testcase", classname=g.exercise.name, name=result.name, time=f"{entry['execution_time']:.3f}"
+            )
             if entry["status"] == "failed":
                 failure = ET.SubElement(case, "failure", message=entry["output"][:500])
                 failure.text = entry["output"]
@@ -200,8 +216,9 @@ def write_class(out: Path, results: list[Result], seconds: float, hidden_seed: i
     writer = csv.writer(table)
     writer.writerow(["submission", "student", *exercises, "total", "max_score", "reason"])
     for r in results:
-        writer.writerow([r.name, r.student, *(f"{g.score:g}" for g in r.graded), f"{r.score:g}", f"{r.max_score:g}",
-                         r.reason or ""])
+        writer.writerow(
+            [r.name, r.student, *(f"{g.score:g}" for g in r.graded), f"{r.score:g}", f"{r.max_score:g}", r.reason or ""]
+        )
     write_atomically(out / SUMMARY_FILE, table.getvalue())
 
 
@@ -243,7 +260,13 @@ def _read_report(path: Path) -> Result:
             graded.append(Graded(exercise, report, float(entry.get("seconds", 0.0)), seconds))
         tree = Path(data["tree"]) if data.get("tree") else None
         seed = data.get("hidden_seed")
-        return Result(str(data["name"]), str(data.get("student") or ""), tree, graded, data.get("reason"),
-                      int(seed) if seed is not None else None)
+        return Result(
+            str(data["name"]),
+            str(data.get("student") or ""),
+            tree,
+            graded,
+            data.get("reason"),
+            int(seed) if seed is not None else None,
+        )
     except (KeyError, TypeError, ValueError, KataError):
         raise KataError(f"{path} is not a report written by this version of kata grade: grade again") from None

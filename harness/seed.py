@@ -14,8 +14,9 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import create_engine, insert
+from sqlalchemy import Table, create_engine, insert
 
 from harness.models import Base, Customer, Order, Organization, Project, Task, User
 
@@ -193,7 +194,7 @@ def write_database(path: Path, scale: Scale, seed: int, large: bool = False) -> 
         with engine.begin() as conn:
             for model, table_rows in all_rows(scale, seed, large):
                 if table_rows:
-                    conn.execute(insert(model.__table__), table_rows)
+                    conn.execute(insert(cast(Table, model.__table__)), table_rows)
     finally:
         engine.dispose()
 

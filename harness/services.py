@@ -190,7 +190,7 @@ class Services:
             if metrics is not None:
                 metrics.clients_created += 1
 
-        httpx.AsyncClient.__init__ = counting_init  # type: ignore[method-assign]
+        httpx.AsyncClient.__init__ = counting_init  # type: ignore[method-assign, assignment]
         self.counting_init = counting_init
         original_ssl = httpx_transports.create_ssl_context
         httpx_transports.create_ssl_context = _shared_ssl_context

@@ -14,7 +14,7 @@ import uvicorn
 from rich.console import Console
 
 from harness import loader
-from harness.catalog import KataError
+from harness.catalog import KataError, WorldOptions
 from harness.measure import MeasuringMiddleware, RequestMetrics
 from harness.words import n_queries
 from harness.world import World
@@ -49,8 +49,9 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         if error.errno == errno.EADDRINUSE:
-            raise KataError(f"port {port} on {host} is already in use (another kata serve?): "
-                            f"choose another with --port {port + 1}") from None
+            raise KataError(
+                f"port {port} on {host} is already in use (another kata serve?): choose another with --port {port + 1}"
+            ) from None
         raise KataError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     return sock
 
@@ -61,7 +62,7 @@ async def serve(
     host: str,
     port: int,
     console: Console,
-    world_options: dict[str, bool] | None = None,
+    world_options: WorldOptions | None = None,
     announce: Callable[[], None] = lambda: None,
 ) -> None:
     """Serve until Ctrl+C; print one measured line per request.
@@ -80,7 +81,7 @@ async def serve(
 
     sock = _bind(host, port)
     try:
-        async with World(scale=scale, **(world_options or {})) as world:
+        async with World(scale=scale, **(world_options or WorldOptions(large_tables=False, cache=False))) as world:
             app = loader.load_app(app_file)
             measured = MeasuringMiddleware(app, world.network, on_complete=log)
             config = uvicorn.Config(measured, host=host, port=port, log_level="warning", lifespan="on")

@@ -74,8 +74,10 @@ def locate(folder: Path) -> Path:
         return found
     several = [child.name for child in _visible_folders(folder) if _tree_within(child) is not None]
     if several:
-        raise NotGradable(f"the submission holds {len(several)} copies of the kata ({', '.join(several[:4])}): "
-                          "hand in one repository, or its exercises/ folder")
+        raise NotGradable(
+            f"the submission holds {len(several)} copies of the kata ({', '.join(several[:4])}): "
+            "hand in one repository, or its exercises/ folder"
+        )
     return _explain_empty(folder)
 
 
@@ -83,14 +85,19 @@ def _explain_empty(folder: Path) -> Path:
     names = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".") and p.name not in IGNORED)
     example = catalog.exercises()[0].name
     if not names:
-        raise NotGradable("the submission is empty: hand in your repository, or its exercises/ folder "
-                          f"(holding {example}/app.py ...)")
+        raise NotGradable(
+            f"the submission is empty: hand in your repository, or its exercises/ folder (holding {example}/app.py ...)"
+        )
     if "app.py" in names:
-        raise NotGradable(f"the submission has app.py at its top, so it is not clear which exercise it solves: "
-                          f"hand in the folders ({example}/app.py ...), or your whole repository")
+        raise NotGradable(
+            f"the submission has app.py at its top, so it is not clear which exercise it solves: "
+            f"hand in the folders ({example}/app.py ...), or your whole repository"
+        )
     shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-    raise NotGradable(f"the submission holds no exercise folder ({example}/app.py ...), neither at its top, in "
-                      f"exercises/, nor one folder deeper; it holds: {shown}")
+    raise NotGradable(
+        f"the submission holds no exercise folder ({example}/app.py ...), neither at its top, in "
+        f"exercises/, nor one folder deeper; it holds: {shown}"
+    )
 
 
 def is_class(folder: Path) -> bool:

@@ -34,10 +34,12 @@ def students_readme(readme: str) -> str:
     """The README's opening and its sections for students; the course staff's parts left out."""
     parts = re.split(r"^(?=## )", readme, flags=re.M)
     kept = [parts[0]] + [p for p in parts[1:] if p[3:].split("\n", 1)[0].strip() in STUDENT_SECTIONS]
-    note = ("\n## This copy\n\nYour course made this repository from the kata for you: it has the exercises and "
-            "the checks, not the reference solutions. Check your work with `.venv/bin/kata check NN`. "
-            "The automatic points on GitHub (if your course uses GitHub Classroom) are feedback; "
-            "your course says how it grades.\n")
+    note = (
+        "\n## This copy\n\nYour course made this repository from the kata for you: it has the exercises and "
+        "the checks, not the reference solutions. Check your work with `.venv/bin/kata check NN`. "
+        "The automatic points on GitHub (if your course uses GitHub Classroom) are feedback; "
+        "your course says how it grades.\n"
+    )
     return "".join(kept).rstrip() + "\n" + note
 
 

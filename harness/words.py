@@ -9,5 +9,5 @@ def count(n: int, one: str, many: str | None = None) -> str:
 
 
 def n_queries(n: int) -> str:
-    """"1 query", "92 queries"."""
+    """ "1 query", "92 queries"."""
     return count(n, "query", "queries")

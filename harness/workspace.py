@@ -94,22 +94,33 @@ def watch(
         folder = tree / exercise.name
         before = _snapshot(folder)
         console.clear()
-        console.print(f"[dim]{datetime.now():%H:%M:%S}[/dim]  [bold]kata watch {exercise.number}[/bold] "
-                      f"{exercise.slug}")
-        command = [sys.executable, "-c", "from harness.cli import main; main()", "check", exercise.number,
-                   "--path", str(tree)]
+        console.print(
+            f"[dim]{datetime.now():%H:%M:%S}[/dim]  [bold]kata watch {exercise.number}[/bold] {exercise.slug}"
+        )
+        command = [
+            sys.executable,
+            "-c",
+            "from harness.cli import main; main()",
+            "check",
+            exercise.number,
+            "--path",
+            str(tree),
+        ]
         passed = subprocess.run(command, check=False).returncode == 0
         done += 1
         if runs is not None and done >= runs:
             return
         following = _next(exercise)
         if passed and following is not None:
-            console.print(f"[green]{exercise.name} passes.[/green] Type [bold]n[/bold] and Enter to watch the next "
-                          f"exercise, {following.name}; or keep improving this one.")
+            console.print(
+                f"[green]{exercise.name} passes.[/green] Type [bold]n[/bold] and Enter to watch the next "
+                f"exercise, {following.name}; or keep improving this one."
+            )
         elif passed:
             console.print("[green]That was the last exercise: every one you checked passes.[/green]")
-        console.print(f"[dim]watching {folder}: save a file to check again · h Enter: a hint · "
-                      "q Enter or Ctrl+C: stop[/dim]")
+        console.print(
+            f"[dim]watching {folder}: save a file to check again · h Enter: a hint · q Enter or Ctrl+C: stop[/dim]"
+        )
         while True:
             key = typed.poll()
             if key == "q":

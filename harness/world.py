@@ -156,7 +156,7 @@ class World:
         self._mocks = self.services.mocked()
         self._mocks.__enter__()
         resources.callback(self._mocks.__exit__, None, None, None)
-        services, cache = self.services, self.cache
+        services, measured_cache = self.services, self.cache
         invariants = [
             integrity.add_invariant("query latency model", lambda: database.latency is self.latency),
             integrity.add_invariant("query listeners (counting and latency)", database.listening),
@@ -167,8 +167,8 @@ class World:
             ),
             integrity.add_invariant("plan cost model", lambda: database.plan_cost == self._plan_cost),
         ]
-        if cache is not None:
-            invariants.append(integrity.add_invariant("cache measurement", cache.intact))
+        if measured_cache is not None:
+            invariants.append(integrity.add_invariant("cache measurement", measured_cache.intact))
         for remove in invariants:
             resources.callback(remove)
 

@@ -78,13 +78,26 @@ def postgres() -> Iterator[str]:
     )
     try:
         subprocess.run(
-            [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "kata", "--auth=trust", "-E", "UTF8",
-             "--no-sync", "--locale=C"],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                *as_user,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "kata",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         subprocess.run(
             [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"],
-            check=True, stdout=subprocess.DEVNULL,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         print(f"with_servers: PostgreSQL {bindir.parent.name} on 127.0.0.1:{port}", file=sys.stderr)
         yield f"postgresql+asyncpg://kata@127.0.0.1:{port}/postgres"
@@ -92,7 +105,8 @@ def postgres() -> Iterator[str]:
         if data.exists():
             subprocess.run(
                 [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
         shutil.rmtree(root, ignore_errors=True)
 

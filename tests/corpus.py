@@ -378,9 +378,16 @@ def build(name: str, folder: Path) -> Path:
 
 # One wrong fix per exercise, for generated classes.
 WRONG = {
-    "01": "lazy_load", "02": "dropped_call", "03": "03_timeouts_but_sequential", "04": "gzip_always",
-    "05": "05_wall_clock", "06": "06_shared_default_dict", "07": "07_global_counter", "08": "08_asserts_nothing",
-    "09": "09_plain_index_lower_query", "10": "10_never_invalidates",
+    "01": "lazy_load",
+    "02": "dropped_call",
+    "03": "03_timeouts_but_sequential",
+    "04": "gzip_always",
+    "05": "05_wall_clock",
+    "06": "06_shared_default_dict",
+    "07": "07_global_counter",
+    "08": "08_asserts_nothing",
+    "09": "09_plain_index_lower_query",
+    "10": "10_never_invalidates",
 }
 
 
@@ -404,8 +411,10 @@ def build_class(root: Path, scratch: Path, students: int, distinct: bool = False
     metadata = []
     for i in range(students):
         folder = root / f"submission_{1000 + i}"
-        metadata.append(f"submission_{1000 + i}:\n  :submitters:\n  - :name: Student {i:02d}\n"
-                        f"    :sid: '{i}'\n  :created_at: 2026-11-20 10:00:00\n")
+        metadata.append(
+            f"submission_{1000 + i}:\n  :submitters:\n  - :name: Student {i:02d}\n"
+            f"    :sid: '{i}'\n  :created_at: 2026-11-20 10:00:00\n"
+        )
         if i == 7:  # handed in nothing usable
             (folder / "notes").mkdir(parents=True)
             (folder / "notes" / "todo.txt").write_text("forgot to upload\n")

@@ -105,8 +105,12 @@ def test_zero_score_is_on_record_while_grading_runs(tmp_path):
     out.mkdir()
     (out / "results.json").write_text(json.dumps({"score": 30, "max_score": 30, "tests": []}))
     tree = corpus.build("loop_at_import", tmp_path / "sub")
-    grader = subprocess.Popen(kata("grade", str(tree), "--out", str(out), "--exercise", "01", "--time-limit", "8"),
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    grader = subprocess.Popen(
+        kata("grade", str(tree), "--out", str(out), "--exercise", "01", "--time-limit", "8"),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while json.loads((out / "results.json").read_text())["score"] != 0:
@@ -142,10 +146,17 @@ def test_scores_are_identical_over_ten_runs_with_every_core_busy():
     some = [catalog.find(number) for number in ("01", "02")]
     with CpuLoad(seconds=300):
         for _ in range(10):
-            graded = autograde.grade_submission(catalog.resolve_target("solutions"), some,
-                                                checks.DEFAULT_HIDDEN_SEED, jobs=2)
-            seen.add(json.dumps([(g.score, [(r.name, r.passed, r.message) for r in g.report.checks],
-                                  g.report.metrics) for g in graded]))
+            graded = autograde.grade_submission(
+                catalog.resolve_target("solutions"), some, checks.DEFAULT_HIDDEN_SEED, jobs=2
+            )
+            seen.add(
+                json.dumps(
+                    [
+                        (g.score, [(r.name, r.passed, r.message) for r in g.report.checks], g.report.metrics)
+                        for g in graded
+                    ]
+                )
+            )
     assert len(seen) == 1
 
 
@@ -160,13 +171,31 @@ def compared(tmp_path_factory):
             exercise = catalog.find(number)
             shutil.copy(exercise.app_file(ROOT / "solutions"), cohort / name / "exercises" / exercise.name / "app.py")
     corpus.build("dropped_call", root / "dropped")
-    shutil.copy(root / "dropped" / "02_sequential_calls" / "app.py",
-                cohort / "linus" / "exercises" / "02_sequential_calls" / "app.py")
+    shutil.copy(
+        root / "dropped" / "02_sequential_calls" / "app.py",
+        cohort / "linus" / "exercises" / "02_sequential_calls" / "app.py",
+    )
     html, table = root / "report.html", root / "table.csv"
     proc = subprocess.run(
-        kata("compare", "exercises", "solutions", str(cohort), "--html", str(html), "--csv", str(table), "--diff",
-             "--jobs", "2", *SOME),
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"},
+        kata(
+            "compare",
+            "exercises",
+            "solutions",
+            str(cohort),
+            "--html",
+            str(html),
+            "--csv",
+            str(table),
+            "--diff",
+            "--jobs",
+            "2",
+            *SOME,
+        ),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
     )
     return proc, html, table
 
@@ -174,8 +203,11 @@ def compared(tmp_path_factory):
 def test_compare_prints_the_table_and_diffs(compared):
     proc, _, _ = compared
     assert proc.returncode == 0, proc.stderr
-    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("│")
-            and line.split("│")[1].strip()}
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in proc.stdout.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip()
+    }
     assert set(rows) >= {"exercises", "solutions", "ada", "grace", "linus"}
     assert "pass 10/10 3.08x" in rows["ada"] and "fail 0/10" in rows["linus"]
     assert rows["ada"].rstrip(" │").endswith("10/30") and rows["solutions"].rstrip(" │").endswith("30/30")
@@ -203,11 +235,23 @@ def test_compare_html_is_self_contained_and_renders_in_chromium(compared):
     shot = ARTIFACTS / "compare-report.png"
     shot.unlink(missing_ok=True)
     subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={html.parent / 'chromium-profile'}", f"--screenshot={shot}", "--window-size=1400,2200",
-         html.as_uri()],
-        capture_output=True, timeout=120,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={html.parent / 'chromium-profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1400,2200",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
     )
     assert shot.is_file() and shot.stat().st_size > 20_000, "Chromium did not produce a screenshot"
 
@@ -283,8 +327,9 @@ def test_github_classroom_gets_points_per_exercise_in_the_reporters_format(tmp_p
     steps = next(iter(workflow["jobs"].values()))["steps"]
     grade_step = next(s for s in steps if s.get("id") == "grade")
     assert '--github-output "$GITHUB_OUTPUT"' in grade_step["run"]
-    reporter = next(s for s in steps if str(s.get("uses", "")).startswith(
-        "classroom-resources/autograding-grading-reporter@"))
+    reporter = next(
+        s for s in steps if str(s.get("uses", "")).startswith("classroom-resources/autograding-grading-reporter@")
+    )
     ids = reporter["with"]["runners"].split(",")
     assert ids == [f"ex{e.number}" for e in EXERCISES]
     for runner in ids:

@@ -28,8 +28,14 @@ def test_a_class_graded_then_compared(tmp_path):
     """One test, as one instructor's session: a fixture shared by tests would be graded once per xdist worker."""
     plan = corpus.build_class(tmp_path / "export", tmp_path / "scratch", STUDENTS)
     out = tmp_path / "results"
-    proc = subprocess.run(kata("grade", str(tmp_path / "export"), "--out", str(out), "--jobs", "2"), cwd=ROOT,
-                          capture_output=True, text=True, timeout=900, env={**os.environ, "COLUMNS": "80"})
+    proc = subprocess.run(
+        kata("grade", str(tmp_path / "export"), "--out", str(out), "--jobs", "2"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "COLUMNS": "80"},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     check_one_folder_per_student_and_a_summary(plan, out)
     check_the_table_fits_80_columns(proc.stdout, tmp_path)
@@ -55,7 +61,11 @@ def check_one_folder_per_student_and_a_summary(plan, out):
             score = by_exercise[number]
             # a wrong fix may keep the points of the guards it still passes, never all ten
             assert score == 10 if kind == "solution" else (score == 0 if kind == "starter" else score < 10), (
-                folder, number, kind, score)
+                folder,
+                number,
+                kind,
+                score,
+            )
         assert rows[folder]["total"] == f"{sum(by_exercise.values()):g}"
 
 
@@ -75,8 +85,14 @@ def check_the_table_fits_80_columns(stdout, tmp_path):
 
 def check_compare_reads_the_graded_class_and_draws_it(out, tmp_path):
     html, table = tmp_path / "class.html", tmp_path / "class.csv"
-    proc = subprocess.run(kata("compare", str(out), "--html", str(html), "--csv", str(table)), cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "80"})
+    proc = subprocess.run(
+        kata("compare", str(out), "--html", str(html), "--csv", str(table)),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
     assert proc.returncode == 0, proc.stderr
     _fits_80_columns(proc.stdout, tmp_path)
     totals = [line for line in table.read_text().splitlines() if ",total," in line]
@@ -94,14 +110,27 @@ def _fits_1400_px_in_chromium(html):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("no Chromium here (CI installs the Debian package `chromium`): the HTML was checked as text only")
-    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={html.parent / 'chromium-profile'}", "--window-size=1400,2400"]
+    flags = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={html.parent / 'chromium-profile'}",
+        "--window-size=1400,2400",
+    ]
     # The page has no JavaScript; a copy measures it: the widest thing on it against the 1,400 px window.
     probe = html.with_name("probe.html")
-    probe.write_text(html.read_text().replace(
-        "</body>", "<script>document.body.setAttribute('data-width', "
-                   "document.documentElement.scrollWidth)</script></body>"))
+    probe.write_text(
+        html.read_text().replace(
+            "</body>",
+            "<script>document.body.setAttribute('data-width', document.documentElement.scrollWidth)</script></body>",
+        )
+    )
     dom = subprocess.run([*flags, "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
     width = int(re.search(r'data-width="(\d+)"', dom.stdout).group(1))
     assert width <= 1400, f"the page is {width} px wide: columns would be hidden at 1,400 px"

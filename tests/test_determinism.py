@@ -14,8 +14,7 @@ def test_metrics_are_identical_across_runs_while_every_core_is_busy():
         graded = {checks.grade(catalog.find("02"), catalog.resolve_target("solutions")).to_json() for _ in range(20)}
         starter = catalog.find("01")
         profiles = {
-            str(profiling.profile(starter, starter.app_file(catalog.CATALOG_DIR), "10x8").to_dict())
-            for _ in range(5)
+            str(profiling.profile(starter, starter.app_file(catalog.CATALOG_DIR), "10x8").to_dict()) for _ in range(5)
         }
     assert len(graded) == 1
     assert len(profiles) == 1

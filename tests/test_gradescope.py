@@ -29,8 +29,9 @@ pytestmark = pytest.mark.skipif(
 def _run(*command: str, timeout: float = 900) -> subprocess.CompletedProcess:
     # Gradescope's environment, not this test's virtualenv: PATH without .venv/bin, no KATA_* settings.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KATA_", "VIRTUAL_ENV", "PYTEST"))}
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
-                                  if not p.startswith(sys.prefix) and ".venv" not in p)
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(sys.prefix) and ".venv" not in p
+    )
     return subprocess.run(list(command), cwd="/", capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -50,8 +51,18 @@ def _results() -> dict:
 
 def test_the_zip_as_gradescope_runs_it(tmp_path):
     archive = tmp_path / "autograder.zip"
-    built = subprocess.run([sys.executable, str(ROOT / "autograder" / "gradescope" / "build_zip.py"), str(archive),
-                            "--hidden-seed", "4711"], capture_output=True, text=True, timeout=120)
+    built = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "autograder" / "gradescope" / "build_zip.py"),
+            str(archive),
+            "--hidden-seed",
+            "4711",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert built.returncode == 0, built.stderr
     with zipfile.ZipFile(archive) as zipped:
         names = set(zipped.namelist())
@@ -87,8 +98,9 @@ def test_the_zip_as_gradescope_runs_it(tmp_path):
         # The repository zipped with its folder around it (kata-main/exercises/...): found one folder deeper.
         def wrapped(submission: str) -> None:
             folder = os.path.join(submission, "kata-main", "exercises", "02_sequential_calls")
-            shutil.copytree(ROOT / "exercises" / "02_sequential_calls", folder,
-                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                ROOT / "exercises" / "02_sequential_calls", folder, ignore=shutil.ignore_patterns("__pycache__")
+            )
             shutil.copy(ROOT / "solutions" / "02_sequential_calls" / "app.py", folder)
 
         _upload(wrapped)

@@ -105,9 +105,7 @@ def message_strings(path: Path) -> set[str]:
         for target in node.targets
         if isinstance(target, ast.Name)
     }
-    functions = {
-        node.name: node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    }
+    functions = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
     raisers = HARNESS_RAISERS | {
         name for name, function in functions.items() if any(_raises_check_failed(n) for n in ast.walk(function))
     }
@@ -192,9 +190,7 @@ def test_the_collector_finds_the_messages():
 @pytest.mark.parametrize("number", sorted(GIVEAWAYS))
 def test_failure_messages_do_not_give_the_fix_away(number):
     leaks = sorted(
-        f"{word!r} in {text!r}"
-        for text in message_strings(grader_file(number))
-        for word in giveaways_in(text, number)
+        f"{word!r} in {text!r}" for text in message_strings(grader_file(number)) for word in giveaways_in(text, number)
     )
     assert not leaks, f"grading/ex{EXERCISES[number].name}.py: how-to belongs in hints.md:\n" + "\n".join(leaks)
 

@@ -39,15 +39,31 @@ def test_postgres_index_walks_that_do_not_narrow_by_the_first_key_are_scans():
         return list(_postgres_steps([{"Plan": node}], keys.get))
 
     assert plan({"Node Type": "Seq Scan", "Relation Name": "orders"}) == ["SCAN orders"]
-    narrowed = {"Node Type": "Index Scan", "Relation Name": "orders", "Index Name": "ix_orders_customer",
-                "Index Cond": "(customer_id = $1)"}
+    narrowed = {
+        "Node Type": "Index Scan",
+        "Relation Name": "orders",
+        "Index Name": "ix_orders_customer",
+        "Index Cond": "(customer_id = $1)",
+    }
     assert plan(narrowed) == ["SEARCH orders USING INDEX ix_orders_customer"]
     second_key = {**narrowed, "Index Name": "ix_orders_placed_customer"}
     assert plan(second_key) == ["SCAN orders USING INDEX ix_orders_placed_customer"]
-    filter_only = {"Node Type": "Index Scan", "Relation Name": "orders", "Index Name": "ix_orders_customer",
-                   "Filter": "(status = 'paid')"}
+    filter_only = {
+        "Node Type": "Index Scan",
+        "Relation Name": "orders",
+        "Index Name": "ix_orders_customer",
+        "Filter": "(status = 'paid')",
+    }
     assert plan(filter_only) == ["SCAN orders USING INDEX ix_orders_customer"]
-    expression = {"Node Type": "Bitmap Heap Scan", "Relation Name": "customers",
-                  "Plans": [{"Node Type": "Bitmap Index Scan", "Index Name": "ix_lower",
-                             "Index Cond": "(lower((email)::text) = 'a@b.c'::text)"}]}
+    expression = {
+        "Node Type": "Bitmap Heap Scan",
+        "Relation Name": "customers",
+        "Plans": [
+            {
+                "Node Type": "Bitmap Index Scan",
+                "Index Name": "ix_lower",
+                "Index Cond": "(lower((email)::text) = 'a@b.c'::text)",
+            }
+        ],
+    }
     assert plan(expression) == ["SEARCH customers USING INDEX ix_lower"]

@@ -11,8 +11,14 @@ GRADESCOPE = ROOT / "autograder" / "gradescope"
 
 
 def build(out, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(GRADESCOPE / "build_zip.py"), str(out), *args], cwd=ROOT,
-                          capture_output=True, text=True, env=env, check=True)
+    return subprocess.run(
+        [sys.executable, str(GRADESCOPE / "build_zip.py"), str(out), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
 
 
 def test_gradescope_zip_has_the_kata_at_its_top_beside_the_scripts(tmp_path):

@@ -95,14 +95,21 @@ def checkout(tmp_path_factory):
         (shims / name).write_text(f'#!/bin/sh\nexec "{sys.executable}" {how} "$@"\n')
         (shims / name).chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KATA_DATABASE_URL", "KATA_REDIS_URL"))}
-    env.update(PATH=f"{shims}{os.pathsep}{env['PATH']}", KATA_HOME=str(kata), KATA_STATE_DIR=str(root / "state"),
-               COLUMNS="100", MAKEFLAGS=f"VENV={ROOT / '.venv'}", PYTHONPATH=str(kata))
+    env.update(
+        PATH=f"{shims}{os.pathsep}{env['PATH']}",
+        KATA_HOME=str(kata),
+        KATA_STATE_DIR=str(root / "state"),
+        COLUMNS="100",
+        MAKEFLAGS=f"VENV={ROOT / '.venv'}",
+        PYTHONPATH=str(kata),
+    )
     return kata, env
 
 
 def run(command: str, kata: Path, env: dict[str, str], stdin: str = "", timeout: float = 600):
-    return subprocess.run(["bash", "-c", command], cwd=kata, env=env, input=stdin, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        ["bash", "-c", command], cwd=kata, env=env, input=stdin, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def assert_ran(command: str, proc: subprocess.CompletedProcess) -> None:
@@ -115,8 +122,14 @@ def assert_ran(command: str, proc: subprocess.CompletedProcess) -> None:
 def serve(command: str, kata: Path, env: dict[str, str]) -> str:
     """`kata serve`: it listens, answers with real latency, and stops quietly on Ctrl+C."""
     port = free_port()
-    server = subprocess.Popen(["bash", "-c", f"exec {command} --port {port}"], cwd=kata, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        ["bash", "-c", f"exec {command} --port {port}"],
+        cwd=kata,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -142,8 +155,7 @@ def run_shell_block(text: str, kata: Path, env: dict[str, str]) -> dict[str, str
         if command.startswith("KATA_DATABASE_URL="):
             if not (os.environ.get("KATA_DATABASE_URL") and os.environ.get("KATA_REDIS_URL")):
                 pytest.skip("needs real servers: make test-backends runs this block with them")
-            command = re.sub(r"KATA_DATABASE_URL=\S+", f"KATA_DATABASE_URL={os.environ['KATA_DATABASE_URL']}",
-                             command)
+            command = re.sub(r"KATA_DATABASE_URL=\S+", f"KATA_DATABASE_URL={os.environ['KATA_DATABASE_URL']}", command)
             command = re.sub(r"KATA_REDIS_URL=\S+", f"KATA_REDIS_URL={os.environ['KATA_REDIS_URL']}", command)
             proc = run(command, kata, env)
         elif command.startswith("kata serve"):
@@ -206,7 +218,7 @@ def test_the_module_tree_names_every_module_of_the_harness():
     tree = next(text for _, language, text in BLOCKS if not language).splitlines()
     start = next(i for i, line in enumerate(tree) if line.startswith("harness/"))
     end = next((i for i in range(start + 1, len(tree)) if not tree[i].startswith(" ")), len(tree))
-    named = set(re.findall(r"\b(\w+)\.py\b", "\n".join(tree[start + 1:end])))
+    named = set(re.findall(r"\b(\w+)\.py\b", "\n".join(tree[start + 1 : end])))
     modules = {p.stem for p in (ROOT / "harness").glob("*.py")} - {"__init__"}
     assert modules - named == set(), "modules missing from the README's tree"
     assert named - modules == set(), "the README's tree names modules that do not exist"

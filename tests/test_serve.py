@@ -64,8 +64,13 @@ def test_serve_runs_the_app_with_real_latency_and_stops_quietly_on_ctrl_c():
 
 def test_a_broken_app_is_reported_before_any_listening_line(tmp_path):
     tree = corpus.build("syntax_error", tmp_path / "tree")
-    proc = subprocess.run(kata("serve", "01", "--path", str(tree), "--port", str(free_port())), cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        kata("serve", "01", "--path", str(tree), "--port", str(free_port())),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "app.py line 20 has a syntax error" in proc.stderr
     assert "listening" not in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
@@ -76,8 +81,9 @@ def test_a_busy_port_is_one_sentence_naming_the_option():
     terminal = Terminal("serve", "02", "--port", str(port))
     try:
         terminal.read(60, until=b"listening on")
-        proc = subprocess.run(kata("serve", "02", "--port", str(port)), cwd=ROOT, capture_output=True, text=True,
-                              timeout=60)
+        proc = subprocess.run(
+            kata("serve", "02", "--port", str(port)), cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
     finally:
         terminal.ctrl_c()
     assert proc.returncode == 2

@@ -16,15 +16,27 @@ import httpx
 import pytest
 from conftest import ROOT, free_port, kata
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
 def served_solution():
     port = free_port()
-    server = subprocess.Popen(kata("serve", "06", "--path", "solutions", "--port", str(port)), cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        kata("serve", "06", "--path", "solutions", "--port", str(port)),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -46,9 +58,17 @@ def test_chromium_sees_the_server_timing_entries(served_solution, tmp_path):
     if browser is None:
         pytest.skip("no Chromium here (CI installs the Debian package `chromium`)")
     dom = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
-         "--dump-dom", f"{served_solution}/organizations/1/report.html"],
-        capture_output=True, text=True, timeout=120,
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            f"{served_solution}/organizations/1/report.html",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     found = re.search(r'<pre id="server-timing">(.*?)</pre>', dom, re.S)
     assert found, f"no server-timing block in the page: {dom[:300]!r}"

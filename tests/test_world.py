@@ -162,7 +162,11 @@ def test_a_world_that_cannot_open_leaves_nothing_behind(monkeypatch, tmp_path):
     ("variable", "value", "words"),
     [
         ("KATA_DATABASE_URL", "mysql://kata@127.0.0.1/kata", "KATA_DATABASE_URL must look like postgresql+asyncpg://"),
-        ("KATA_DATABASE_URL", "postgresql+asyncpg://kata:secret@127.0.0.1:abc/x", "got 'postgresql+asyncpg://kata:***@"),
+        (
+            "KATA_DATABASE_URL",
+            "postgresql+asyncpg://kata:secret@127.0.0.1:abc/x",
+            "got 'postgresql+asyncpg://kata:***@",
+        ),
         ("KATA_REDIS_URL", "http://127.0.0.1:6379", "KATA_REDIS_URL must look like redis://"),
     ],
 )
