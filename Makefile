@@ -82,7 +82,7 @@ gradescope-zip:
 # The repository a course hands out (GitHub Classroom template): no solutions, no kata tests, no hidden seed.
 TEMPLATE ?= build/student-template
 student-template: $(STAMP)
-	$(BIN)/kata student-template $(TEMPLATE)
+	$(BIN)/kata student-template $(TEMPLATE) --replace
 
 clean:
 	rm -rf $(VENV) .kata build *.egg-info

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
 from harness import catalog, checks, state, waterfall
@@ -52,6 +54,27 @@ def _stdout_to_stderr(active: bool) -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def _stopped_after(seconds: float) -> Iterator[None]:
+    """The real-time limit of a command that runs the student's app in this process (kata profile): an app
+    that never returns (a loop at import) ends the command with one sentence, as kata check does."""
+
+    def stop() -> None:
+        errors.print(
+            f"[red]error:[/red] stopped after {seconds:g} s of real time: look for an endless loop or a "
+            "call that blocks forever in your app (kata check says where)"
+        )
+        os._exit(1)
+
+    timer = threading.Timer(seconds, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _fail(message: str) -> typer.Exit:
@@ -185,42 +208,52 @@ def reset(
 
     try:
         exercise = catalog.find(exercise_key)
-        work_file, backup = run_reset(exercise, path, revision)
+        done = run_reset(exercise, path, revision)
     except KataError as error:
         raise _fail(str(error)) from None
     what = "the pristine starter" if revision is None else f"the version at {revision}"
-    if backup is None:
-        console.print(f"{work_file} is already {what}: nothing to do.")
+    if not done.changed:
+        console.print(f"{done.work_file} is already {what}: nothing to do.")
+    elif done.backup is None:
+        console.print(f"Restored {what} in {done.work_file} (there was no file).")
     else:
-        console.print(f"Restored {what} in {work_file}. Your version is saved as {backup}.")
+        console.print(f"Restored {what} in {done.work_file}. Your version is saved as {done.backup}.")
 
 
 def _print_report(graded, app_file: Path) -> None:  # type: ignore[no-untyped-def]
     report = graded.report
     console.print(f"[bold]{report.exercise}[/bold]  [dim]{app_file}[/dim]")
+    # A grid, so a long message wraps under itself, between words, at any terminal width.
+    results = Table.grid(padding=(0, 1))
+    results.add_column(no_wrap=True)
+    results.add_column(justify="right", no_wrap=True)
+    results.add_column(ratio=1)
     if report.error:  # nothing could be graded: one sentence, not one per check
-        console.print(f"  [red]✗ FAIL[/red]  {report.error}")
+        results.add_row(" [red]✗ FAIL[/red]", "", report.error)
     else:
         for result, entry in zip(report.checks, graded.scored(), strict=True):
-            points = f"{entry['score']:g}/{entry['max_score']:g}"
             if not result.passed:
                 mark = "[red]✗ FAIL[/red]"
             elif entry["score"] < entry["max_score"]:
                 mark = "[yellow]✓ pass[/yellow]"  # passes, but counts for nothing (see the note in the output)
             else:
                 mark = "[green]✓ pass[/green]"
-            console.print(f"  {mark} {points:>5}  [bold]{result.name}[/bold]: {entry['output']}")
+            points = f"{entry['score']:g}/{entry['max_score']:g}"
+            results.add_row(f" {mark}", points, f"[bold]{result.name}[/bold]: {escape(entry['output'])}")
+    console.print(results)
     m = report.metrics
     if m:
         console.print(
             f"  [dim]measured: {n_queries(m['queries'])} · db {m['db_ms']:g} ms · "
             f"external {m['external_ms']:g} ms · transfer {m['transfer_ms']:g} ms · total {m['total_ms']:g} ms · "
-            f"{m['response_bytes']:,} bytes[/dim]"
+            f"{m['response_bytes']:,} bytes[/dim]",
+            soft_wrap=False,
         )
     colour = "green" if report.passed else "red"
     console.print(f"  [bold {colour}]score {graded.score:g}/{graded.max_score:g}[/]")
     if report.passed:
-        console.print("[green bold]All checks pass.[/green bold] Compare with solutions/ and its NOTES.md.")
+        compare = " Compare with solutions/ and its NOTES.md." if catalog.SOLUTIONS_DIR.is_dir() else ""
+        console.print(f"[green bold]All checks pass.[/green bold]{compare}")
     elif report.error:
         console.print(f"[dim]Fix that first, then `kata check {report.exercise[:2]}` again.[/dim]")
     else:
@@ -239,7 +272,7 @@ def hint(exercise_key: Annotated[str, typer.Argument(metavar="NN", help="01, 1 o
     except KataError as error:
         raise _fail(str(error)) from None
     console.print(f"[bold]{exercise.name}[/bold] hint {number} of {total}")
-    console.print(Markdown(text))
+    console.print(Markdown(text), soft_wrap=False)
     if number == total:
         console.print("[dim]That was the last hint.[/dim]")
 
@@ -256,6 +289,7 @@ def profile(
     ] = None,
     hang: Annotated[list[str] | None, typer.Option(help="Make this service never answer.")] = None,
     cold: Annotated[bool, typer.Option(help="Measure the first request, without the exercise's warm-up.")] = False,
+    time_limit: TimeLimitOption = DEFAULT_WALL_SECONDS,
 ) -> None:
     """Measure one request: queries by fingerprint (with plans), time split, and a waterfall."""
     from harness.profiling import profile as run_profile
@@ -275,7 +309,7 @@ def profile(
         for name in faults:
             if name not in known:
                 raise KataError(f"there is no service {name!r}; the services are {', '.join(known)}")
-        with _stdout_to_stderr(as_json):
+        with _stdout_to_stderr(as_json), _stopped_after(time_limit):
             result = run_profile(exercise, exercise.app_file(path), scale, faults=faults, cold=cold)
     except SubmissionError as error:  # the student's file, not the command, is wrong
         errors.print(f"[red]error:[/red] {error}")
@@ -386,7 +420,7 @@ ExerciseOption = Annotated[
     list[str] | None, typer.Option("--exercise", "-e", help="Only these exercises (repeatable).")
 ]
 MemoryOption = Annotated[int, typer.Option(help="Memory limit of a grading process, in MB (0: none).")]
-JobsOption = Annotated[int, typer.Option(help="Exercises graded at once (1 suits a 1-vCPU autograder).")]
+JobsOption = Annotated[int, typer.Option(min=1, help="Exercises graded at once (1 suits a 1-vCPU autograder).")]
 
 
 def _seed(hidden_seed: int | None) -> int:
@@ -419,6 +453,11 @@ def _progress():  # type: ignore[no-untyped-def]
 
 def _grade_with_progress(submissions_, exercises, seed, limits, jobs):  # type: ignore[no-untyped-def]
     from harness.autograde import grade_many
+    from harness.isolation import privilege_note
+
+    note = privilege_note(limits)
+    if note:
+        errors.print(f"[yellow]note:[/yellow] {note}", soft_wrap=False)
 
     with _progress() as progress:
         task = progress.add_task("grading", total=None, last="")
@@ -584,12 +623,13 @@ def compare(
 def student_template(
     out: Annotated[Path, typer.Argument(help="A new folder for the repository the course hands out.")],
     git: Annotated[bool, typer.Option(help="Make it a git repository with one commit.")] = True,
+    replace: Annotated[bool, typer.Option(help="Write over a template this command made before.")] = False,
 ) -> None:
-    """Write the repository a course hands out: no solutions, no kata tests, no hidden seed."""
+    """Write the repository a course hands out, from the last commit: no solutions, no kata tests, no hidden seed."""
     from harness import template
 
     try:
-        written = template.write(out, git=git)
+        written = template.write(out, git=git, replace=replace)
     except KataError as error:
         raise _fail(str(error)) from None
     console.print(

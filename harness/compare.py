@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 from harness import checks, isolation, starters
@@ -138,39 +140,69 @@ def histogram(rows: Rows, buckets: int = 10) -> list[tuple[str, int]]:
     for score, _ in totals:
         counts[min(buckets - 1, int(score / width))] += 1
     labels = []
-    for i in range(buckets):
-        low, high = i * width, (i + 1) * width
-        last = i == buckets - 1
-        labels.append(f"{low:g}-{high:g}" if last else f"{low:g}-{high - (1 if width >= 1 else 0):g}")
+    for i in range(buckets):  # whole points: bucket i holds scores from ceil(i * width) up to the next bucket's
+        low = math.ceil(i * width)
+        high = maximum if i == buckets - 1 else math.ceil((i + 1) * width) - 1
+        labels.append(f"{low:g}" if high <= low else f"{low:g}-{high:g}")
     return list(zip(labels, counts, strict=True))
 
 
 # --- terminal ---------------------------------------------------------------
 
 DETAIL_WIDTH = 26  # a column per exercise showing queries, modeled time and bytes
+SCORE_WIDTH, TOTAL_WIDTH = 4, 7  # "10✓" and "100%" (the pass rate), "100/100"
 
 
 def terminal_table(rows: Rows, exercises: list[Exercise], console_width: int) -> Table:
     """Scores per exercise and the total; with the measured figures when the console has room for them."""
     detailed = console_width >= 18 + DETAIL_WIDTH * len(exercises) + 10
+    rates = pass_rates(rows, exercises)
+    if not detailed:
+        return _compact_table(rows, exercises, rates, console_width)
     view = Table(
-        title="Submissions compared (modeled time; improvement = starter total / this total)"
-        if detailed
-        else "Points per exercise (✓ every check passes; – no file)",
+        title="Submissions compared (modeled time; improvement = starter total / this total)",
         title_justify="left",
         pad_edge=False,
     )
-    view.add_column("submission", overflow="ellipsis", no_wrap=True, max_width=20 if detailed else 16)
+    view.add_column("submission", overflow="ellipsis", no_wrap=True, max_width=20)
     for e in exercises:
-        view.add_column(e.name if detailed else e.number, justify="left" if detailed else "right")
+        view.add_column(e.name)
     view.add_column("total", justify="right", no_wrap=True)
     for name, row in rows.items():
-        cells = [_detailed(row[e.name]) if detailed else _compact(row[e.name]) for e in exercises]
         score, maximum = total(row)
-        view.add_row(name, *cells, f"[bold]{score:g}[/]/{maximum:g}")
-    rates = pass_rates(rows, exercises)
+        view.add_row(name, *(_detailed(row[e.name]) for e in exercises), f"[bold]{score:g}[/]/{maximum:g}")
     view.add_section()
     view.add_row("[dim]passed[/dim]", *(f"[dim]{rates[e.name][0]}/{rates[e.name][1]}[/dim]" for e in exercises), "")
+    return view
+
+
+def _compact_table(
+    rows: Rows, exercises: list[Exercise], rates: dict[str, tuple[int, int]], console_width: int
+) -> Table:
+    """A narrow table (80 columns hold ten exercises): the name gives way, the numbers never do."""
+    view = Table(
+        title="Points per exercise (✓ every check passes; – no file)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=0,
+    )
+    # No padding: the box puts one space between columns, and one at either edge.
+    numbers = len(exercises) * SCORE_WIDTH + TOTAL_WIDTH + (len(exercises) + 1) + 2
+    longest = max((len(name) for name in rows), default=10)
+    view.add_column(
+        "submission", overflow="ellipsis", no_wrap=True, width=max(8, min(longest, console_width - numbers))
+    )
+    for e in exercises:
+        view.add_column(e.number, justify="right", no_wrap=True, width=SCORE_WIDTH)
+    view.add_column("total", justify="right", no_wrap=True, width=TOTAL_WIDTH)
+    for name, row in rows.items():
+        score, maximum = total(row)
+        view.add_row(name, *(_compact(row[e.name]) for e in exercises), f"[bold]{score:g}[/]/{maximum:g}")
+    view.add_section()
+    percent = [
+        f"{100 * passed / graded:.0f}%" if graded else "" for passed, graded in (rates[e.name] for e in exercises)
+    ]
+    view.add_row("[dim]passed[/dim]", *(f"[dim]{p}[/dim]" for p in percent), "")
     return view
 
 

@@ -60,6 +60,16 @@ class Outcome:
     output: str = ""  # what the submission printed (its stdout and stderr), the last OUTPUT_LIMIT characters
 
 
+def privilege_note(limits: Limits) -> str | None:
+    """A sentence for course staff when grading runs as root because the unprivileged user cannot run Python."""
+    if os.geteuid() != 0 or limits.user is None or unprivileged_user(limits.user) is not None:
+        return None
+    return (
+        f"grading processes run as root: the user {limits.user!r} cannot reach {Path(sys.executable).resolve()} "
+        f"or {catalog.KATA_ROOT} (install the kata where every user can read it, as setup.sh does on Gradescope)"
+    )
+
+
 def unprivileged_user(name: str | None) -> str | None:
     """``name`` if we are root and that user can reach the interpreter and the kata."""
     if name is None or os.geteuid() != 0:

@@ -47,6 +47,8 @@ def load_app(app_file: Path) -> Any:
         exec(code, module.__dict__)
     except SystemExit as exc:
         raise SubmissionError(f"importing {app_file.name} called sys.exit({exc.code!r})") from None
+    except MemoryError:
+        raise SubmissionError(f"importing {app_file.name} ran out of memory (the grading process's limit)") from None
     except BaseException as exc:  # any failure at import time is the submission's
         raise SubmissionError(
             f"importing {app_file.name} raised {type(exc).__name__}: {exc}{_where(exc, app_file)}"

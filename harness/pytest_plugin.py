@@ -45,8 +45,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def kata_target(request: pytest.FixtureRequest) -> Path:
+    """The folder holding NN_slug/: found in a repository, its exercises/, or one folder deeper, as `kata grade`
+    finds it."""
+    from harness import submissions
+
     try:
-        return catalog.resolve_target(request.config.getoption("kata_target"))
+        return submissions.locate(catalog.resolve_target(request.config.getoption("kata_target")))
     except catalog.KataError as error:
         raise pytest.UsageError(f"--kata-target: {error}") from None
 

@@ -14,6 +14,7 @@ from html import escape
 from harness.catalog import Exercise
 from harness.checks import profile_scale
 from harness.compare import Cell, Rows, histogram, pass_rates, total
+from harness.words import count
 
 PASS, FAIL, PARTIAL, MISSING = "#2e7d32", "#c62828", "#ef6c00", "#9e9e9e"
 REASON_CHARS = 100
@@ -41,8 +42,10 @@ def _bar_chart(
     reference: float | None = None,
     reference_label: str = "",
     maximum: float | None = None,
+    unit_of_one: str | None = None,
 ) -> str:
-    """Horizontal bars: (label, value, colour); a dashed line marks the reference."""
+    """Horizontal bars: (label, value, colour); a dashed line marks the reference (``unit_of_one``: the unit
+    after a value of exactly 1, "1 submission")."""
     label_w, bar_w = 170, 360
     row_h = 24 if len(rows) <= 12 else 16
     values = [v for _, v, _ in rows if v is not None] + ([reference] if reference else [])
@@ -63,7 +66,8 @@ def _bar_chart(
             continue
         width = max(1.0, bar_w * value / top) if top else 1.0
         parts.append(f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{row_h - 6}" fill="{colour}"/>')
-        parts.append(f'<text x="{label_w + width + 4}" y="{text_y:.0f}" font-size="12">{value:,.4g} {unit}</text>')
+        shown = f"{value:,.4g} {unit_of_one if value == 1 and unit_of_one else unit}"
+        parts.append(f'<text x="{label_w + width + 4}" y="{text_y:.0f}" font-size="12">{shown}</text>')
     if reference:
         x = label_w + bar_w * reference / top
         parts.append(
@@ -85,7 +89,8 @@ def _cell(cell: Cell) -> str:
     if cell.status == "missing":
         return f'<td class="missing" title="{escape(cell.reason)}">missing</td>'
     m = cell.metrics
-    ratio = f" · {cell.ratio:g}x" if cell.ratio is not None else ""
+    # the improvement of a wrong answer is no improvement: shown for passes only
+    ratio = f" · {cell.ratio:g}x" if cell.ratio is not None and cell.status == "pass" else ""
     figures = (
         f'<span class="figures">{m.get("queries", "?")} q · {m.get("total_ms", 0):,.1f} ms · '
         f"{m.get('response_bytes', 0):,} B</span>"
@@ -102,7 +107,8 @@ def _cell(cell: Cell) -> str:
 
 
 def _grades(rows: Rows, exercises: list[Exercise]) -> str:
-    head = "".join(f'<th title="{escape(e.title)}">{escape(e.name)}</th>' for e in exercises)
+    # a long name breaks at its underscores, never inside a word
+    head = "".join(f'<th title="{escape(e.title)}">{escape(e.name).replace("_", "_<wbr>")}</th>' for e in exercises)
     body = []
     for name, row in rows.items():
         score, maximum = total(row)
@@ -130,7 +136,12 @@ def _class_charts(rows: Rows, exercises: list[Exercise]) -> str:
     return (
         '<div class="charts">'
         + _bar_chart("Pass rate per exercise (every check passes)", rate_bars, "%", maximum=100.0)
-        + _bar_chart(f"Total scores of the {len(rows)} submissions", histogram_bars, "submissions")
+        + _bar_chart(
+            f"Total scores of the {count(len(rows), 'submission')}",
+            histogram_bars,
+            "submissions",
+            unit_of_one="submission",
+        )
         + "</div>"
     )
 

@@ -199,7 +199,8 @@ def write_results(out: Path, result: Result, seconds: float) -> None:
 def write_class(out: Path, results: list[Result], seconds: float, hidden_seed: int) -> None:
     """One folder per student, then class.json and summary.csv (one row per student, a column per exercise)."""
     for result in results:
-        write_results(out / result.name, result, seconds / max(1, len(results)))
+        # each student's own grading time (a folder graded once for several counts for each of them)
+        write_results(out / result.name, result, sum(g.seconds for g in result.graded))
     exercises = [g.exercise.name for g in results[0].graded] if results else []
     summary = {
         "kata_class": 1,

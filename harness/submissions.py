@@ -17,6 +17,7 @@ from pathlib import Path
 from harness import catalog
 from harness.catalog import KataError
 
+GRADESCOPE_METADATA = "submission_metadata.yml"  # in Gradescope's "Download submissions" export
 # Folders an upload may carry that are never the student's work.
 IGNORED = ("__MACOSX", "__pycache__", "node_modules", ".venv", "venv")
 
@@ -57,12 +58,12 @@ def exercise_tree(folder: Path) -> Path | None:
 
 
 def _tree_within(folder: Path) -> Path | None:
-    """``exercise_tree`` of ``folder``, or of the single folder it holds (an upload wrapped once)."""
+    """``exercise_tree`` of ``folder``, or of the one folder in it that holds one (an upload wrapped once)."""
     found = exercise_tree(folder)
     if found is not None:
         return found
-    inner = _visible_folders(folder)
-    return exercise_tree(inner[0]) if len(inner) == 1 else None
+    inner = [tree for tree in map(exercise_tree, _visible_folders(folder)) if tree is not None]
+    return inner[0] if len(inner) == 1 else None
 
 
 def locate(folder: Path) -> Path:
@@ -72,11 +73,18 @@ def locate(folder: Path) -> Path:
     found = _tree_within(folder)
     if found is not None:
         return found
-    several = [child.name for child in _visible_folders(folder) if _tree_within(child) is not None]
-    if several:
+    children = _visible_folders(folder)
+    copies = [child.name for child in children if exercise_tree(child) is not None]
+    if len(copies) > 1:
         raise NotGradable(
-            f"the submission holds {len(several)} copies of the kata ({', '.join(several[:4])}): "
+            f"the submission holds {len(copies)} copies of the kata ({', '.join(copies[:4])}): "
             "hand in one repository, or its exercises/ folder"
+        )
+    deeper = [child.name for child in children if _tree_within(child) is not None]
+    if deeper:
+        raise NotGradable(
+            f"the exercises are two folders deep (in {deeper[0]}/...): hand in your repository, or its "
+            "exercises/ folder, at most one folder down"
         )
     return _explain_empty(folder)
 
@@ -101,10 +109,13 @@ def _explain_empty(folder: Path) -> Path:
 
 
 def is_class(folder: Path) -> bool:
-    """A folder of submissions (not itself one): at least two subfolders that are submissions."""
-    if not folder.is_dir() or _tree_within(folder) is not None:
+    """A folder of submissions: Gradescope's export (its submission_metadata.yml), or, not being a submission
+    itself, a folder with at least two subfolders that are."""
+    if not folder.is_dir():
         return False
-    return sum(_tree_within(child) is not None for child in _visible_folders(folder)) >= 2
+    if (folder / GRADESCOPE_METADATA).is_file():
+        return True
+    return exercise_tree(folder) is None and sum(_tree_within(c) is not None for c in _visible_folders(folder)) >= 2
 
 
 def members(folder: Path) -> list[Submission]:
@@ -116,7 +127,7 @@ def members(folder: Path) -> list[Submission]:
 
 def gradescope_names(folder: Path) -> dict[str, str]:
     """{"submission_123": "Ada Lovelace, Alan Turing"} from Gradescope's submission_metadata.yml, if present."""
-    path = folder / "submission_metadata.yml"
+    path = folder / GRADESCOPE_METADATA
     if not path.is_file():
         return {}
     try:

@@ -15,6 +15,7 @@ import select
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -128,7 +129,7 @@ def watch(
             if key == "h":
                 number, total, text = state.next_hint(exercise)
                 console.print(f"[bold]hint {number} of {total}[/bold]")
-                console.print(Markdown(text))
+                console.print(Markdown(text), soft_wrap=False)
             if key == "n" and passed and following is not None:
                 exercise = following
                 break
@@ -159,14 +160,20 @@ def _committed(exercise: Exercise, revision: str) -> bytes:
     return proc.stdout
 
 
-def reset(exercise: Exercise, target: Path, revision: str | None = None) -> tuple[Path, Path | None]:
-    """Put the pristine starter back (or the file at git ``revision``); returns (the file, where the
-    student's version was saved, or None if it was the starter already)."""
+@dataclass
+class Reset:
+    work_file: Path
+    changed: bool  # False: it was the starter already
+    backup: Path | None  # where the student's version was saved (None: there was no file)
+
+
+def reset(exercise: Exercise, target: Path, revision: str | None = None) -> Reset:
+    """Put the pristine starter back (or the file at git ``revision``), saving the student's version first."""
     work_file = resolve_target(target) / exercise.name / exercise.work_file
     starter = starters.pristine(exercise) if revision is None else _committed(exercise, revision)
     current = work_file.read_bytes() if work_file.is_file() else None
     if current == starter:
-        return work_file, None
+        return Reset(work_file, False, None)
     backup = None
     if current is not None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -175,4 +182,4 @@ def reset(exercise: Exercise, target: Path, revision: str | None = None) -> tupl
         backup.write_bytes(current)
     work_file.parent.mkdir(parents=True, exist_ok=True)
     work_file.write_bytes(starter)
-    return work_file, backup
+    return Reset(work_file, True, backup)

@@ -334,3 +334,52 @@ def test_github_classroom_gets_points_per_exercise_in_the_reporters_format(tmp_p
     assert ids == [f"ex{e.number}" for e in EXERCISES]
     for runner in ids:
         assert reporter["env"][f"{runner.upper()}_RESULTS"] == f"${{{{ steps.grade.outputs.{runner} }}}}"
+
+
+def test_a_gradescope_export_is_a_class_even_with_one_real_submission(tmp_path):
+    export = tmp_path / "export"
+    shutil.copytree(
+        ROOT / "exercises" / "01_dashboard_n_plus_one",
+        export / "submission_101" / "exercises" / "01_dashboard_n_plus_one",
+    )
+    shutil.copy(
+        ROOT / "solutions" / "01_dashboard_n_plus_one" / "app.py",
+        export / "submission_101" / "exercises" / "01_dashboard_n_plus_one",
+    )
+    (export / "submission_102").mkdir()
+    (export / "submission_metadata.yml").write_text(
+        "submission_101:\n  :submitters:\n  - :name: Ada\nsubmission_102:\n  :submitters:\n  - :name: Bob\n"
+    )
+    out = tmp_path / "out"
+    proc = run("grade", str(export), "--out", str(out), "--exercise", "01")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "class.json").read_text())
+    assert [(s["name"], s["student"], s["score"]) for s in summary["students"]] == [
+        ("submission_101", "Ada", 10),
+        ("submission_102", "Bob", 0),
+    ]
+    ada = json.loads((out / "submission_101" / "results.json").read_text())
+    bob = json.loads((out / "submission_102" / "results.json").read_text())
+    assert ada["execution_time"] > 0 and bob["execution_time"] == 0  # each student's own grading time
+    assert "the submission is empty" in bob["output"]
+
+
+def test_one_copy_of_the_kata_among_other_folders_is_graded(tmp_path):
+    upload = tmp_path / "upload"
+    shutil.copytree(ROOT / "exercises" / "01_dashboard_n_plus_one", upload / "kata-main" / "01_dashboard_n_plus_one")
+    (upload / "notes").mkdir()
+    (upload / "notes" / "todo.txt").write_text("x")
+    proc = run("grade", str(upload), "--out", str(tmp_path / "out"), "--exercise", "01", "--single")
+    assert proc.returncode == 0
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert "92 queries (budget 4)" in json.dumps(data)  # graded: the starter's own failure, not a packing reason
+
+
+def test_staff_hear_when_grading_cannot_drop_root(monkeypatch):
+    from harness import isolation
+
+    monkeypatch.setattr(isolation.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(isolation, "unprivileged_user", lambda name: None)
+    note = isolation.privilege_note(isolation.Limits())
+    assert note and "run as root" in note and "'nobody' cannot reach" in note
+    assert isolation.privilege_note(isolation.Limits(user=None)) is None

@@ -81,6 +81,9 @@ def check_the_table_fits_80_columns(stdout, tmp_path):
     header = next(line for line in lines if "submission" in line and "total" in line)
     assert all(e.number in header for e in EXERCISES)
     assert "Total scores" in stdout and "passed" in stdout
+    # the names give way, the numbers never do: the student with every solution shows them whole
+    first = next(line for line in lines if line.lstrip().startswith("Student 00"))
+    assert first.count("10✓") == len(EXERCISES) and first.rstrip().endswith("100/100"), first
 
 
 def check_compare_reads_the_graded_class_and_draws_it(out, tmp_path):
@@ -101,6 +104,8 @@ def check_compare_reads_the_graded_class_and_draws_it(out, tmp_path):
     page = html.read_text()
     assert page.count('<td class="total">') == STUDENTS + 1  # and the pass-rate row
     assert "pass rate" in page and "Total scores of the 30 submissions" in page
+    assert "01_<wbr>dashboard_<wbr>n_<wbr>plus_<wbr>one" in page  # headers break between words
+    assert ">1 submissions<" not in page
     assert "query_budget: 92 queries (budget 4)" in page  # the first failing check and its reason, in a cell
     assert "<script" not in page
     _fits_1400_px_in_chromium(html)
@@ -139,3 +144,17 @@ def _fits_1400_px_in_chromium(html):
     shot.unlink(missing_ok=True)
     subprocess.run([*flags, f"--screenshot={shot}", html.as_uri()], capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 20_000, "Chromium did not produce a screenshot"
+
+
+def test_the_histogram_counts_whole_points():
+    from harness.compare import Cell, histogram
+
+    class Scored:  # a cell's graded result, as far as the histogram reads it
+        def __init__(self, score: float) -> None:
+            self.score, self.max_score = score, 10.0
+
+    scores = (0, 3, 9, 10, 10)
+    rows = {f"s{i}": {"01": Cell(f"s{i}", Scored(score))} for i, score in enumerate(scores)}  # type: ignore[arg-type]
+    bars = dict(histogram(rows))
+    assert list(bars)[:3] == ["0", "1", "2"] and list(bars)[-1] == "9-10"
+    assert bars["0"] == 1 and bars["3"] == 1 and bars["9-10"] == 3

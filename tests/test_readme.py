@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, fresh_clone
 
 README = ROOT / "README.md"
 # Commands this suite cannot run inside itself: they are run by CI itself (.ci/run).
@@ -68,15 +68,7 @@ BLOCKS = blocks()
 def checkout(tmp_path_factory):
     """A fresh clone as a reader has it (the tracked files, one commit), and what the README's examples name."""
     root = tmp_path_factory.mktemp("reader")
-    kata = root / "kata"
-    listing = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True).stdout
-    for name in filter(None, listing.decode().split("\0")):
-        if (ROOT / name).is_file():
-            (kata / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, kata / name)  # modification times too: make sees the venv as up to date
-    identity = ["-c", "user.name=reader", "-c", "user.email=reader@example.invalid"]
-    for command in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-q", "-m", "clone"]):
-        subprocess.run(["git", "-C", str(kata), *command], check=True, capture_output=True)
+    kata = fresh_clone(root / "kata")
     # path/to/alice: a student's repository with three exercises, 01 fixed
     alice = kata / "path" / "to" / "alice" / "exercises"
     for name in ("01_dashboard_n_plus_one", "02_sequential_calls", "04_compression"):
@@ -196,6 +188,10 @@ def test_shell_block(block, checkout):
         shows(printed["kata check 01"], _block("✗ FAIL"))
     if "kata grade path/to/alice --out results/alice" in printed:
         assert (kata / "results" / "alice" / "results.json").is_file()
+    grading = next((out for command, out in printed.items() if command.startswith("pytest grading/")), None)
+    if grading is not None:  # the repository's exercises/ is found, as kata grade finds it
+        assert "the submission has no 01_dashboard_n_plus_one" not in grading
+        assert "passed" in grading and "01_dashboard_n_plus_one::correct" not in grading.split("short test summary")[-1]
     if "kata compare results --html report.html --csv table.csv" in printed:
         assert (kata / "report.html").is_file() and (kata / "table.csv").is_file()
 
