@@ -53,3 +53,4 @@ def test_classroom_workflow_grades_with_a_pristine_kata():
     assert "kata/.venv/bin/kata grade submission --single --out results" in workflow
     assert "secrets.KATA_HIDDEN_SEED" in workflow
     assert "A student can edit this file in their own repository" in workflow
+    assert "token: ${{ secrets.KATA_TOKEN || github.token }}" in workflow  # the course's kata is private
