@@ -1,3 +1,4 @@
+import os
 import shutil
 import socket
 import subprocess
@@ -51,3 +52,31 @@ def fresh_clone(dest: Path) -> Path:
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "clone")
     return dest
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium(profile: Path) -> list[str]:
+    """Headless Chromium's command line, with its own profile folder; skips the test where it is not installed."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no Chromium here (CI installs the Debian package `chromium`)")
+    return [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+
+
+def run_kata(
+    *args: str, cwd: Path = ROOT, home: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`kata ARGS` as a user runs it, from ``cwd``; ``home``: another copy of the kata (KATA_HOME)."""
+    env = {**os.environ, **(env or {}), **({"KATA_HOME": str(home)} if home else {})}
+    return subprocess.run(kata(*args), cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import corpus
 import pytest
-from conftest import ROOT, kata
+from conftest import ROOT, chromium, kata
 
 from harness import autograde, catalog, checks
 
@@ -228,24 +228,13 @@ def test_compare_html_is_self_contained_and_renders_in_chromium(compared):
     page = html.read_text()
     assert "<svg" in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in page
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("no Chromium here (CI installs the Debian package `chromium`): the HTML was checked as text only")
+    browser = chromium(html.parent / "chromium-profile")
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "compare-report.png"
     shot.unlink(missing_ok=True)
     subprocess.run(
         [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={html.parent / 'chromium-profile'}",
+            *browser,
             f"--screenshot={shot}",
             "--window-size=1400,2200",
             html.as_uri(),

@@ -14,8 +14,7 @@ import shutil
 import subprocess
 
 import corpus
-import pytest
-from conftest import ROOT, kata
+from conftest import ROOT, chromium, kata
 
 from harness import catalog
 
@@ -112,22 +111,7 @@ def check_compare_reads_the_graded_class_and_draws_it(out, tmp_path):
 
 
 def _fits_1400_px_in_chromium(html):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("no Chromium here (CI installs the Debian package `chromium`): the HTML was checked as text only")
-    flags = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={html.parent / 'chromium-profile'}",
-        "--window-size=1400,2400",
-    ]
+    flags = [*chromium(html.parent / "chromium-profile"), "--window-size=1400,2400"]
     # The page has no JavaScript; a copy measures it: the widest thing on it against the 1,400 px window.
     probe = html.with_name("probe.html")
     probe.write_text(

@@ -8,24 +8,12 @@ loads it, the page's script copies `performance.getEntriesByType('navigation')
 import html
 import json
 import re
-import shutil
 import subprocess
 import time
 
 import httpx
 import pytest
-from conftest import ROOT, free_port, kata
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from conftest import ROOT, chromium, free_port, kata
 
 
 @pytest.fixture
@@ -54,14 +42,9 @@ def served_solution():
 
 
 def test_chromium_sees_the_server_timing_entries(served_solution, tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("no Chromium here (CI installs the Debian package `chromium`)")
     dom = subprocess.run(
         [
-            browser,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
+            *chromium(tmp_path / "profile"),
             "--virtual-time-budget=10000",
             "--dump-dom",
             f"{served_solution}/organizations/1/report.html",

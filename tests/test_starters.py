@@ -1,11 +1,9 @@
 """The pristine starters: recorded by git blob id, restored whatever a working copy holds."""
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
-from conftest import ROOT, kata
+from conftest import ROOT, git, run_kata
 
 from harness import catalog, starters
 
@@ -17,21 +15,6 @@ def test_every_exercise_records_its_starter():
             f"{exercise.name}: the starter changed; record it in exercise.toml: "
             f'starter_blob = "{starters.blob_id(data)}"'
         )
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-C", str(repo), *args],
-        check=True,
-        capture_output=True,
-        env={
-            **os.environ,
-            "GIT_AUTHOR_NAME": "s",
-            "GIT_AUTHOR_EMAIL": "s@example.com",
-            "GIT_COMMITTER_NAME": "s",
-            "GIT_COMMITTER_EMAIL": "s@example.com",
-        },
-    )
 
 
 def students_repository(tmp_path: Path) -> Path:
@@ -50,14 +33,7 @@ def test_reset_restores_the_pristine_starter_after_the_student_committed(tmp_pat
     mine = (ROOT / "solutions" / "02_sequential_calls" / "app.py").read_text()
     work_file.write_text(mine)
     git(repo, "commit", "-q", "-am", "my fix")
-    proc = subprocess.run(
-        kata("reset", "02"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "KATA_HOME": str(repo)},
-    )
+    proc = run_kata("reset", "02", cwd=tmp_path, home=repo)
     assert proc.returncode == 0, proc.stderr
     assert "Restored the pristine starter" in proc.stdout
     assert work_file.read_bytes() == (ROOT / "exercises" / "02_sequential_calls" / "app.py").read_bytes()
@@ -69,14 +45,7 @@ def test_reset_without_the_starter_in_history_says_so(tmp_path):
     home = tmp_path / "home-without-git"
     shutil.copytree(ROOT / "exercises", home / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
     (home / "exercises" / "01_dashboard_n_plus_one" / "app.py").write_text("# mine\n")
-    proc = subprocess.run(
-        kata("reset", "01"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "KATA_HOME": str(home)},
-    )
+    proc = run_kata("reset", "01", cwd=tmp_path, home=home)
     assert proc.returncode == 2
     assert "the pristine starter (git blob" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -91,14 +60,7 @@ def test_compare_diffs_against_the_pristine_starter_not_the_working_copy(tmp_pat
         student / "exercises" / "01_dashboard_n_plus_one",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    proc = subprocess.run(
-        kata("compare", str(student), "--exercise", "01", "--diff"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "KATA_HOME": str(repo)},
-    )
+    proc = run_kata("compare", str(student), "--exercise", "01", "--diff", cwd=tmp_path, home=repo)
     assert proc.returncode == 0, proc.stderr
     assert "alice/01_dashboard_n_plus_one: unchanged" in proc.stdout
     assert "instructor's own attempt" not in proc.stdout

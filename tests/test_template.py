@@ -3,15 +3,12 @@
 import os
 import subprocess
 
-from conftest import ROOT, fresh_clone, git, kata
+from conftest import ROOT, fresh_clone, git, kata, run_kata
 
 
 def make_template(home, out, *args: str, seed: str = "98765") -> subprocess.CompletedProcess:
     # the course's seed is set where the template is made: it must not reach the template
-    env = {**os.environ, "KATA_HOME": str(home), "KATA_HIDDEN_SEED": seed}
-    return subprocess.run(
-        kata("student-template", str(out), *args), cwd=home, capture_output=True, text=True, timeout=120, env=env
-    )
+    return run_kata("student-template", str(out), *args, cwd=home, home=home, env={"KATA_HIDDEN_SEED": seed})
 
 
 def test_the_student_template_has_the_exercises_and_nothing_of_the_course(tmp_path):
