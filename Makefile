@@ -59,7 +59,8 @@ kata-tests:
 
 # The real back-ends: throwaway servers from the Debian packages (scripts/with_servers.py),
 # on free ports in temporary directories, stopped afterwards.
-META_ENTRY := tests/test_meta.py::test_starters_fail_and_solutions_pass_through_the_autograder_entry_point
+META_ENTRY := tests/test_meta.py::test_starters_fail_and_solutions_pass_through_the_autograder_entry_point \
+	tests/test_readme.py::test_the_real_backends_block
 
 test-postgres: $(STAMP) packages
 	$(BIN)/python scripts/with_servers.py --postgres -- $(BIN)/python -m pytest -q -n 2 tests/test_backends.py $(META_ENTRY)

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +20,7 @@ from rich.table import Table
 
 from harness import catalog, checks, state, waterfall
 from harness.catalog import Exercise, KataError
-from harness.isolation import DEFAULT_WALL_SECONDS
+from harness.isolation import DEFAULT_WALL_SECONDS, Limits
 from harness.loader import SubmissionError
 from harness.words import n_queries
 
@@ -431,41 +431,30 @@ def _selected(keys: list[str] | None) -> list[Exercise]:
     return [catalog.find(k) for k in keys] if keys else list(catalog.exercises())
 
 
-def _limits(time_limit: float, memory_mb: int):  # type: ignore[no-untyped-def]
-    from harness.isolation import Limits
-
+def _limits(time_limit: float, memory_mb: int) -> Limits:
     return Limits(wall_seconds=time_limit, memory_mb=memory_mb or None)
 
 
-def _progress():  # type: ignore[no-untyped-def]
+@contextlib.contextmanager
+def _grading_progress(limits: Limits) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on stderr (grading processes done of all, and the last one); yields its ``on_done``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("[dim]{task.fields[last]}[/dim]"),
-        console=errors,
-        transient=True,
-    )
-
-
-def _grade_with_progress(submissions_, exercises, seed, limits, jobs):  # type: ignore[no-untyped-def]
-    from harness.autograde import grade_many
     from harness.isolation import privilege_note
 
     note = privilege_note(limits)
     if note:
         errors.print(f"[yellow]note:[/yellow] {note}", soft_wrap=False)
-
-    with _progress() as progress:
+    columns = (
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("[dim]{task.fields[last]}[/dim]"),
+    )
+    with Progress(*columns, console=errors, transient=True) as progress:
         task = progress.add_task("grading", total=None, last="")
-
-        def advance(done: int, total: int, label: str) -> None:
-            progress.update(task, completed=done, total=total, last=label)
-
-        return grade_many(submissions_, exercises, seed, limits, jobs, on_done=advance)
+        yield lambda done, total, label: progress.update(task, completed=done, total=total, last=label)
 
 
 @app.command()
@@ -506,7 +495,10 @@ def grade(
             results.write_atomically(folder / "results.json", zero)
     except (KataError, OSError) as error:
         raise _fail(str(error)) from None
-    graded = _grade_with_progress(members, exercises, seed, limits, jobs)
+    from harness.autograde import grade_many
+
+    with _grading_progress(limits) as on_done:
+        graded = grade_many(members, exercises, seed, limits, jobs, on_done=on_done)
     seconds = time.perf_counter() - start
     try:
         if as_class:
@@ -584,16 +576,9 @@ def compare(
 
     try:
         exercises = _selected(exercise)
-        with _progress() as progress:
-            task = progress.add_task("grading", total=None, last="")
-            gathered = comparing.gather(
-                paths,
-                exercises,
-                _seed(hidden_seed),
-                _limits(time_limit, memory_mb),
-                jobs,
-                on_done=lambda done, total, label: progress.update(task, completed=done, total=total, last=label),
-            )
+        limits = _limits(time_limit, memory_mb)
+        with _grading_progress(limits) as on_done:
+            gathered = comparing.gather(paths, exercises, _seed(hidden_seed), limits, jobs, on_done=on_done)
     except KataError as error:
         raise _fail(str(error)) from None
     rows = comparing.table(gathered, exercises)
