@@ -251,13 +251,16 @@ def checks_of(exercise: Exercise) -> list[Check]:
     return list(spec_module(exercise).CHECKS)
 
 
+MISSING = "the submission has no "  # how a missing_report starts: is_missing reads it back
+
+
 def missing_report(exercise: Exercise) -> Report:
     """The submission has no file for the exercise: nothing to grade."""
-    return failed_report(exercise, f"the submission has no {exercise.name}/{exercise.work_file}")
+    return failed_report(exercise, f"{MISSING}{exercise.name}/{exercise.work_file}")
 
 
 def is_missing(report: Report) -> bool:
-    return bool(report.error) and report.error.startswith("the submission has no ")  # type: ignore[union-attr]
+    return report.error is not None and report.error.startswith(MISSING)
 
 
 def failed_report(exercise: Exercise, reason: str) -> Report:

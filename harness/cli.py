@@ -488,6 +488,8 @@ def grade(
         seed = _seed(hidden_seed)
         limits = _limits(time_limit, memory_mb)
         as_class = not single and submissions.is_class(submission)
+        if as_class and github_output is not None:
+            raise KataError("--github-output reports one student's points: grade the class without it")
         members = submissions.members(submission) if as_class else [Submission(submission.resolve().name, submission)]
         # Zero first: if anything below dies, the score on record is zero, not a stale file.
         zero = json.dumps(results.placeholder(exercises), indent=2)

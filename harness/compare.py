@@ -42,8 +42,9 @@ class Cell:
 
     @property
     def ratio(self) -> float | None:
-        """Baseline modeled total / this total, at the profile scale (higher is better)."""
-        if not self.graded or not self.metrics.get("total_ms"):
+        """Baseline modeled total / this total, at the profile scale (higher is better); for a pass only:
+        the improvement of a wrong answer is no improvement."""
+        if not self.graded or self.status != "pass" or not self.metrics.get("total_ms"):
             return None
         exercise = self.graded.exercise
         baseline = exercise.meta.get("baseline", {}).get(profile_scale(exercise), {}).get("total_ms")
@@ -215,7 +216,7 @@ def _compact(cell: Cell) -> str:
 
 
 def _detailed(cell: Cell) -> str:
-    if cell.graded is None or cell.status == "missing":
+    if cell.status == "missing":
         return "[dim]missing[/dim]"
     m = cell.metrics
     colour = "green" if cell.status == "pass" else "red"

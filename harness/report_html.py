@@ -89,8 +89,7 @@ def _cell(cell: Cell) -> str:
     if cell.status == "missing":
         return f'<td class="missing" title="{escape(cell.reason)}">missing</td>'
     m = cell.metrics
-    # the improvement of a wrong answer is no improvement: shown for passes only
-    ratio = f" · {cell.ratio:g}x" if cell.ratio is not None and cell.status == "pass" else ""
+    ratio = f" · {cell.ratio:g}x" if cell.ratio is not None else ""
     figures = (
         f'<span class="figures">{m.get("queries", "?")} q · {m.get("total_ms", 0):,.1f} ms · '
         f"{m.get('response_bytes', 0):,} B</span>"

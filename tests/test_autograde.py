@@ -1,5 +1,6 @@
 """`kata grade` and `kata compare`: what an autograder and an instructor run."""
 
+import csv
 import json
 import os
 import shutil
@@ -221,6 +222,8 @@ def test_compare_writes_csv(compared):
     assert len(lines) == 1 + 5 * (3 + 1)  # three exercises and the total, per submission
     assert any(line.startswith("grace,04_compression,pass,10,10,2,") for line in lines)
     assert "grace,total,fail,20,30," in table.read_text()
+    failing = next(line for line in lines if line.startswith("linus,02_sequential_calls,fail,"))
+    assert next(csv.reader([failing]))[11] == ""  # no improvement figure for a wrong answer
 
 
 def test_compare_html_is_self_contained_and_renders_in_chromium(compared):
