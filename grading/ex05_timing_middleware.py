@@ -7,7 +7,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from structlog.testing import capture_logs
+from harness.remote import app_logs
 
 from harness.checks import Check, CheckFailed, Grading, assert_same_response, explain_status
 from harness.seed import PUBLIC_SEED, Dataset, dataset
@@ -56,7 +56,7 @@ def reference(data: Dataset, path: str) -> tuple[int, Any]:
 
 async def _get(client: Client, path: str) -> tuple[Exchange, list[MutableMapping[str, Any]]]:
     """One request and the structlog events it emitted (captured, so nothing is printed)."""
-    with capture_logs() as logs:
+    with app_logs() as logs:
         exchange = await client.get(path)
     return exchange, logs
 

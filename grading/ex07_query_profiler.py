@@ -8,7 +8,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from structlog.testing import capture_logs
+from harness.remote import app_logs
 
 from grading.references import dashboard_projects, organization_in
 from harness.checks import Check, CheckFailed, Grading, compare_with_reference, explain_status, profile_scale
@@ -40,7 +40,7 @@ async def correct(g: Grading) -> str:
     paths = [
         f"/organizations/{org_id}/dashboard{suffix}" for org_id in (*ORG_IDS, MISSING_ORG) for suffix in ("", "/fast")
     ]
-    with capture_logs():  # the app's own log lines would clutter the report
+    with app_logs():  # the app's own log lines would clutter the report
         await compare_with_reference(g, CORRECTNESS_SCALE, paths, reference)
     return (
         f"both dashboards of {len(ORG_IDS)} organizations and their 404s match the reference on public and hidden data"
@@ -91,10 +91,10 @@ async def _session(g: Grading, scale: str) -> Session:
 
     async def measure() -> Session:
         sequential = []
-        with capture_logs():  # the app's own log lines would clutter the report
+        with app_logs():  # the app's own log lines would clutter the report
             async with g.serve(scale) as client:
                 for path in (SLOW, FAST, MISSING):
-                    with capture_logs() as events:
+                    with app_logs() as events:
                         exchange = await client.get(path)
                     sequential.append((path, exchange, events))
                 together = []
@@ -199,7 +199,7 @@ def _names_query(event: Mapping[str, Any], shape: str, short_shape: str, count: 
 
 
 async def warns_only_when_it_should(g: Grading) -> str:
-    with capture_logs():  # the report's summary reuses this measurement: keep its log lines out of the report
+    with app_logs():  # the report's summary reuses this measurement: keep its log lines out of the report
         await g.profile()
     threshold = g.budget("query_warning_threshold")
     scale = profile_scale(g.exercise)

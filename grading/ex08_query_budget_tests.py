@@ -17,9 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import loader
 from harness.checks import Check, CheckFailed, Grading
-from harness.query_budget import count_queries
+from harness.remote import host_user, shared_tmp
 from harness.words import n_queries
 
 DASHBOARD = "/organizations/1/dashboard"
@@ -73,13 +72,20 @@ def variant_source(g: Grading, variant: str) -> str:
 
 def _run_tests(test_file: Path, app_source: str, time_limit: float) -> tuple[int, str]:
     """The student's tests against one version of the app: pytest's exit code and its last lines."""
-    with tempfile.TemporaryDirectory(prefix="kata-08-") as tmp:
+    # The tests are the submission's code: they run as the unprivileged user where we can, and all
+    # the grader takes from them is pytest's exit code (what they print is shown, never trusted).
+    user = host_user()
+    with tempfile.TemporaryDirectory(prefix="kata-08-", dir=shared_tmp()) as tmp:
         app_dir, tests_dir = Path(tmp) / "app_under_test", Path(tmp) / "tests"
         app_dir.mkdir()
         tests_dir.mkdir()
         (app_dir / "app.py").write_text(app_source)
         shutil.copyfile(test_file, tests_dir / test_file.name)
+        if user is not None:
+            for path in [Path(tmp), *Path(tmp).rglob("*")]:
+                shutil.chown(path, user=user)
         env = {k: os.environ[k] for k in _ENV if k in os.environ}
+        env.update(HOME=tmp, TMPDIR=tmp)
         env["KATA_APP_UNDER_TEST"] = str(app_dir / "app.py")
         try:
             proc = subprocess.run(
@@ -102,6 +108,7 @@ def _run_tests(test_file: Path, app_source: str, time_limit: float) -> tuple[int
                 capture_output=True,
                 text=True,
                 timeout=time_limit,
+                user=user,
             )
         except subprocess.TimeoutExpired:
             return -1, f"the tests took more than {time_limit:g} s of real time"
@@ -136,12 +143,13 @@ async def outcome(g: Grading, variant: str) -> tuple[int, str]:
 
 
 async def queries_of(g: Grading, variant: str) -> str:
-    """'92 queries at 10x8' for a version of the app (to make the messages concrete)."""
+    """'92 queries at 10x8' for a version of the app (to make the messages concrete), measured in an app host."""
     folder = Path(tempfile.mkdtemp(prefix="kata-08-variant-"))
     try:
         (folder / "app.py").write_text(variant_source(g, variant))
-        log = await count_queries(loader.load_app(folder / "app.py"), DASHBOARD, "10x8")
-        return f"{n_queries(len(log))} at 10x8"
+        async with g.serve("10x8", app_file=folder / "app.py") as client:
+            exchange = await client.get(DASHBOARD)
+        return f"{n_queries(len(exchange.metrics.queries))} at 10x8"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -9,7 +9,6 @@ the run: a failure to import fails every check with the same sentence.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,12 +17,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import clock, integrity, loader
+from harness import clock, loader
 from harness.catalog import Exercise, KataError, resolve_target
 from harness.config import env_int
 from harness.db import QueryLatency
 from harness.measure import RequestMetrics
 from harness.seed import PUBLIC_SEED, Dataset, dataset
+from harness.remote import Zygote, host_user
 from harness.world import Client, Exchange, RequestHung, World
 
 DEFAULT_HIDDEN_SEED = 2026
@@ -92,6 +92,7 @@ class Grading:
     app_file: Path  # the app to run
     submission: Path  # the submission's folder for this exercise
     hidden_seed: int = DEFAULT_HIDDEN_SEED
+    hosts: Zygote = field(default_factory=Zygote)  # forks the app hosts that run the submission
     _memo: dict[Any, Any] = field(default_factory=dict)
 
     @property
@@ -108,8 +109,9 @@ class Grading:
         seed: int = PUBLIC_SEED,
         latency: QueryLatency | None = None,
         configure: Callable[[World], None] | None = None,
+        app_file: Path | None = None,
     ) -> AsyncIterator[Client]:
-        """A fresh world and a fresh import of the submission's app.
+        """A fresh world and a fresh app host running the submission's app (or ``app_file``).
 
         ``latency`` replaces the query latency model; ``configure`` may change
         the world before the app starts (slow or failing services...).
@@ -119,8 +121,7 @@ class Grading:
         ) as world:
             if configure is not None:
                 configure(world)
-            app = loader.load_app(self.app_file)
-            async with world.serve(app) as client:
+            async with world.serve_hosted(self.hosts, app_file or self.app_file) as client:
                 yield client
 
     async def once(self, key: Any, compute: Callable[[], Awaitable[Any]]) -> Any:
@@ -292,7 +293,6 @@ async def _run_checks(
         on_phase(f"running the check {check.name}")
         try:
             message = await check.run(grading)
-            integrity.verify()
             results.append(CheckResult(check.name, True, message))
         except CheckFailed as failed:
             results.append(CheckResult(check.name, False, str(failed)))
@@ -314,35 +314,35 @@ def grade(
     target: Path,
     hidden_seed: int | None = None,
     on_phase: Callable[[str], None] = lambda phase: None,
+    hosts: Zygote | None = None,
 ) -> Report:
     """Grade one exercise of a submission tree; never raises for a broken submission.
 
+    This process is the world: it never imports the submission. The app runs
+    in app hosts forked by ``hosts`` (a new ``Zygote`` by default, as
+    ``nobody`` when we are root), and every number is measured here.
     ``on_phase`` hears what is being done ("importing app.py", "running the
     check correct"), so a supervisor can say where a submission hung or died.
     """
     checks = checks_of(exercise)
+    zygote = hosts if hosts is not None else Zygote(user=host_user())
     grading = Grading(
         exercise,
         exercise.app_file(target),
         resolve_target(target) / exercise.name,
         hidden_seed if hidden_seed is not None else hidden_seed_from_env(),
+        zygote,
     )
-    integrity.arm()  # before any submission code runs
-    budgets = copy.deepcopy(exercise.meta)
-    remove_invariant = integrity.add_invariant("exercise budgets", lambda: exercise.meta == budgets)
     try:
         on_phase(f"importing {grading.app_file.name}")
-        loader.load_app(grading.app_file)  # fail fast, with one clear sentence
-        integrity.verify()
+        if not grading.app_file.is_file():
+            raise loader.SubmissionError(f"there is no {grading.app_file.name} at {grading.app_file.parent}")
+        zygote.probe(grading.app_file)  # fail fast, with one clear sentence
         results, metrics = clock.run(_run_checks(grading, checks, on_phase))
-        integrity.verify()
     except loader.SubmissionError as error:
         failed = [CheckResult(c.name, False, str(error)) for c in checks]
         return Report(exercise.name, False, failed, {}, error=str(error))
     finally:
-        remove_invariant()
-        # Whatever the submission patched, this process goes on with the originals.
-        integrity.restore()
-        exercise.meta.clear()
-        exercise.meta.update(budgets)
+        if hosts is None:
+            zygote.close()
     return Report(exercise.name, all(r.passed for r in results), results, metrics)

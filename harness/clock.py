@@ -122,7 +122,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self.in_flight.count -= 1
 
 
-def _virtual_loop() -> VirtualTimeLoop | None:
+def virtual_loop() -> VirtualTimeLoop | None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
@@ -137,7 +137,7 @@ def counted_thread_work(
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> T:
-        loop = _virtual_loop()
+        loop = virtual_loop()
         if loop is None:
             return await fn(*args, **kwargs)
         with loop.in_flight.hold():
@@ -152,7 +152,7 @@ def counted_await(await_: Callable[[Awaitable[T]], T]) -> Callable[[Awaitable[T]
 
     @functools.wraps(await_)
     def wrapper(awaitable: Awaitable[T]) -> T:
-        loop = _virtual_loop()
+        loop = virtual_loop()
         if loop is None:
             return await_(awaitable)
         with loop.in_flight.hold():
@@ -214,13 +214,26 @@ def now() -> float:
     return asyncio.get_running_loop().time()
 
 
+_blocker: Callable[[float], None] | None = None
+
+
+def use_blocker(blocker: Callable[[float], None]) -> None:
+    """In the app host: ``block`` asks the world, which answers when the modeled seconds have passed."""
+    global _blocker
+    _blocker = blocker
+
+
 def block(seconds: float) -> None:
     """Model blocking, CPU-bound work: the loop is held for everyone.
 
     On the virtual loop the clock moves without yielding, so every other task
-    sees the delay; on a real loop it is a real ``time.sleep``.
+    sees the delay; in the app host the world holds the host for that long;
+    on a real loop it is a real ``time.sleep``.
     """
-    loop = _virtual_loop()
+    if _blocker is not None:
+        _blocker(seconds)
+        return
+    loop = virtual_loop()
     if loop is not None:
         loop.advance(seconds)
     else:

@@ -1,12 +1,14 @@
 """Grade a submission's exercise in a subprocess the grader supervises.
 
-The subprocess (``harness.worker``) sees a private copy of the one exercise
-folder, runs in a fresh temporary directory (so a submission's conftest.py,
-pytest.ini or results.json mean nothing), with a memory limit, under a real
-time limit, and, when the grader runs as root and the installation allows it,
-as an unprivileged user who cannot write the grader's results. Whatever
-happens to it (a crash, ``os._exit``, an endless loop), the parent writes a
-failed report with one sentence saying what happened and while doing what.
+The subprocess (``harness.worker``) is the world: it measures and judges, and
+runs the submission only in app hosts of its own (``harness.remote``), which,
+when the grader runs as root and the installation allows it, run as an
+unprivileged user who cannot write the grader's results. It sees a private
+copy of the one exercise folder, runs in a fresh temporary directory (so a
+submission's conftest.py, pytest.ini or results.json mean nothing), with a
+memory limit, under a real time limit. Whatever happens to it (a crash, an
+endless loop in the app), the parent writes a failed report with one
+sentence saying what happened and while doing what.
 """
 
 from __future__ import annotations
@@ -108,9 +110,6 @@ def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: L
         copy = workdir / "submission" / exercise.name
         shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         (workdir / "tmp").mkdir()
-        if user is not None:
-            for path in [workdir, *workdir.rglob("*")]:
-                shutil.chown(path, user=user)
         env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
         env.update(HOME=str(workdir), TMPDIR=str(workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1")
         command = [
@@ -127,6 +126,8 @@ def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: L
         ]
         if limits.memory_mb:
             command += ["--memory-mb", str(limits.memory_mb)]
+        if user is not None:
+            command += ["--host-user", user]
         process = subprocess.Popen(
             command,
             cwd=workdir,
@@ -135,7 +136,6 @@ def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: L
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            user=user,
             text=True,
         )
         timed_out = False

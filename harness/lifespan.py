@@ -31,15 +31,16 @@ def _one_line(message: str) -> str:
 
 
 @asynccontextmanager
-async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Send ``lifespan.startup`` before the body and ``lifespan.shutdown`` after it."""
+async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
+    """Send ``lifespan.startup`` before the body and ``lifespan.shutdown`` after it; yields the lifespan state."""
+    state: dict[str, Any] = {}
     inbox: asyncio.Queue[dict] = asyncio.Queue()
     outbox: asyncio.Queue[dict] = asyncio.Queue()
     await inbox.put({"type": "lifespan.startup"})
 
     async def run() -> None:
         try:
-            await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
+            await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}, inbox.get, outbox.put)
         except BaseException as exc:
             await outbox.put({"type": "kata.crashed", "error": exc})
             raise
@@ -49,13 +50,13 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     if reply["type"] == "kata.crashed":
         # Raising before any reply means "no lifespan support" (as servers treat it).
         await asyncio.gather(task, return_exceptions=True)
-        yield
+        yield state
         return
     if reply["type"] == "lifespan.startup.failed":
         await asyncio.gather(task, return_exceptions=True)
         raise LifespanError(f"the app's startup failed: {_one_line(reply.get('message', ''))}")
     try:
-        yield
+        yield state
     finally:
         await inbox.put({"type": "lifespan.shutdown"})
         try:

@@ -26,6 +26,8 @@ from harness.fingerprint import short
 from harness.network import Network
 
 _current: ContextVar[RequestMetrics | None] = ContextVar("kata_request_metrics", default=None)
+# The call site an app host reported with a statement or command (the world has no frames of the app's).
+_reported_site: ContextVar[str | None] = ContextVar("kata_reported_site", default=None)
 
 # Folders whose files count as "the student's code" for call sites.
 _source_roots: list[str] = []
@@ -178,6 +180,21 @@ def current() -> RequestMetrics | None:
     return _current.get()
 
 
+def attribute(metrics: RequestMetrics | None, site: str | None) -> None:
+    """In the world, for the task serving an app host: what it records belongs to ``metrics``, from ``site``."""
+    _current.set(metrics)
+    _reported_site.set(str(site)[:200] if site is not None else None)
+
+
+class AppRaised(Exception):
+    """The app host's app raised: its one-line description (for the student) and traceback."""
+
+    def __init__(self, description: str, trace: str = "") -> None:
+        super().__init__(description)
+        self.description = description
+        self.trace = trace
+
+
 def _frames() -> list[FrameType]:
     """The current stack, innermost first, across SQLAlchemy's greenlet hops.
 
@@ -237,6 +254,9 @@ def describe_exception(exc: BaseException) -> str:
 
 def call_site() -> str:
     """``app.py:41``: the innermost line of the student's code on the stack."""
+    reported = _reported_site.get()
+    if reported is not None:
+        return reported
     fallback = None
     for frame in _frames():
         filename = frame.f_code.co_filename
@@ -303,8 +323,11 @@ class MeasuringMiddleware:
         try:
             await self.app(scope, receive, measured_send)
         except Exception as exc:  # the app's own error handling already ran
-            metrics.error = describe_exception(exc)
-            metrics.error_traceback = traceback.format_exc()
+            if isinstance(exc, AppRaised):
+                metrics.error, metrics.error_traceback = exc.description, exc.trace
+            else:
+                metrics.error = describe_exception(exc)
+                metrics.error_traceback = traceback.format_exc()
             if not started:
                 await measured_send({"type": "http.response.start", "status": 500, "headers": []})
                 await measured_send({"type": "http.response.body", "body": b"Internal Server Error"})

@@ -16,6 +16,7 @@ import asyncio
 import functools
 import hashlib
 import math
+import re
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -149,7 +150,15 @@ class Services:
                 return service
         raise KeyError(name)
 
-    async def _respond(self, service: Service, request: httpx.Request, groups: dict[str, str]) -> httpx.Response:
+    def route(self, request: httpx.Request) -> tuple[Service, dict[str, str]] | None:
+        """The service that answers ``request``, and the groups its URL pattern captured."""
+        for service in self.all:
+            match = re.search(service.pattern, str(request.url))
+            if match:
+                return service, match.groupdict()
+        return None
+
+    async def respond(self, service: Service, request: httpx.Request, groups: dict[str, str]) -> httpx.Response:
         loop = asyncio.get_running_loop()
         start = loop.time()
         metrics = measure.current()
@@ -203,6 +212,6 @@ class Services:
 
     def _side_effect(self, service: Service) -> Callable[[httpx.Request], Any]:
         async def side_effect(request: httpx.Request, **groups: str) -> httpx.Response:
-            return await self._respond(service, request, groups)
+            return await self.respond(service, request, groups)
 
         return side_effect

@@ -1,11 +1,14 @@
-"""The grading subprocess: grades one exercise of one submission, reports on a private channel.
+"""The world process: grades one exercise of one submission, reports on a private channel.
 
-    python -I -m harness.worker EXERCISE APP_TREE --seed N
+    python -I -m harness.worker EXERCISE APP_TREE --seed N [--host-user nobody]
 
-Started by ``harness.isolation``. Before any submission code runs, the
-submission's own output (fd 1 and 2) is moved to a log file; the parent reads
-only this process's JSON lines: ``{"phase": ...}`` as it goes, then
-``{"report": {...}}``.
+Started by ``harness.isolation``. It never imports the submission: the app
+runs in app hosts it forks (``harness.remote``), as ``--host-user`` when
+given. Their output (fd 1 and 2, inherited) goes to a log file; the parent
+reads only this process's JSON lines: ``{"phase": ...}`` as it goes, then
+``{"report": {...}}``. The process makes itself non-dumpable, so a process of
+the same user (an app host, a student's test run) cannot open its
+descriptors or memory through ``/proc``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--memory-mb", type=int, default=None)
+    parser.add_argument("--host-user", default=None)
     args = parser.parse_args()
+    _not_dumpable()
     if args.memory_mb:
         limit = args.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -44,13 +49,30 @@ def main() -> None:
         channel.flush()
 
     from harness import catalog, checks
+    from harness.remote import Zygote
 
     exercise = catalog.find(args.exercise)
-    report = checks.grade(exercise, args.tree, hidden_seed=args.seed, on_phase=lambda phase: say(phase=phase))
+    hosts = Zygote(user=args.host_user, memory_mb=args.memory_mb)
+    try:
+        report = checks.grade(
+            exercise, args.tree, hidden_seed=args.seed, on_phase=lambda phase: say(phase=phase), hosts=hosts
+        )
+    finally:
+        hosts.close()
     say(report=report.to_dict())
     channel.close()
     # Threads or handlers the submission left behind must not keep us alive.
     os._exit(0)
+
+
+def _not_dumpable() -> None:
+    """prctl(PR_SET_DUMPABLE, 0): /proc/<pid>/fd and /proc/<pid>/mem become root's (Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

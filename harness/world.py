@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -26,6 +26,9 @@ from harness.lifespan import lifespan
 from harness.network import Network
 from harness.seed import DEFAULT_SCALE, PUBLIC_SEED, dataset_file, parse_scale
 from harness.services import Services
+
+if TYPE_CHECKING:
+    from harness.remote import Zygote
 
 # Modeled seconds a single request may take before it counts as hung.
 REQUEST_TIMEOUT_SECONDS = 120.0
@@ -185,6 +188,22 @@ class World:
         await asyncio.sleep(seconds)
         if self.cache is not None:
             await self.cache.age(seconds)
+
+    @asynccontextmanager
+    async def serve_hosted(self, zygote: Zygote, app_file: Path) -> AsyncIterator[Client]:
+        """Start ``app_file`` in a fresh app host (lifespan included) and yield a measuring client.
+
+        The app runs in another process; this world answers its statements,
+        calls and commands, and measures them (``harness.remote``).
+        """
+        from harness.remote import RemoteApp, hosted
+
+        async with hosted(self, zygote, app_file) as host:
+            client = Client(RemoteApp(host), self.network, self)
+            try:
+                yield client
+            finally:
+                await client.aclose()
 
     @asynccontextmanager
     async def serve(self, app: Any) -> AsyncIterator[Client]:

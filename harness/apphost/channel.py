@@ -1,0 +1,111 @@
+"""The app host's end of the connection to the world."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import itertools
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from harness import wire
+from harness.apphost.loop import HostLoop
+
+# The world's number of the request this code runs for (inherited by the tasks it starts).
+current_request: contextvars.ContextVar[int | None] = contextvars.ContextVar("kata_host_request", default=None)
+
+
+class WorldError(Exception):
+    """The world answered a request with an error: ``kind`` and ``text`` as the world said."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__(text)
+        self.kind = kind
+        self.text = text
+
+
+class Channel:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        sock.setblocking(True)
+        self._framer = wire.Framer()
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._last_idle: tuple[int, float | None] | None = None
+        self.seen = 0
+        self.loop: HostLoop | None = None
+        self.handlers: dict[type[wire.Message], Callable[[Any], None]] = {}
+
+    def attach(self, loop: HostLoop) -> None:
+        self.loop = loop
+        loop.add_reader(self.sock.fileno(), self._on_readable)
+
+    def send(self, message: wire.Message) -> None:
+        self.sock.sendall(wire.encode(message))
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    async def ask(self, make: Callable[[int], wire.Message], number: int | None = None) -> Any:
+        """Send the message ``make(id)`` and wait for the world's reply; ``WorldError`` if it reports one."""
+        assert self.loop is not None
+        number = self.next_id() if number is None else number
+        future: asyncio.Future[Any] = self.loop.create_future()
+        self._waiting[number] = future
+        self.send(make(number))
+        try:
+            reply: wire.Reply = await future
+        finally:
+            self._waiting.pop(number, None)
+        if reply.error is not None:
+            raise WorldError(str(reply.error.get("type", "")), str(reply.error.get("message", "")))
+        return reply.value
+
+    def idle(self, next_timer: float | None) -> None:
+        state = (self.seen, next_timer)
+        if state != self._last_idle:
+            self._last_idle = state
+            self.send(wire.Idle(self.seen, next_timer))
+
+    def _read(self) -> list[wire.Message]:
+        data = self.sock.recv(1 << 20)
+        if not data:
+            os._exit(0)  # the world is gone: nothing left to serve
+        messages = []
+        for frame in self._framer.feed(data):
+            message, t, seq = wire.decode(frame)
+            if t is not None and self.loop is not None:
+                self.loop.set_time(t)
+            if seq is not None:
+                self.seen = seq
+            messages.append(message)
+        return messages
+
+    def _on_readable(self) -> None:
+        for message in self._read():
+            self._dispatch(message)
+
+    def _dispatch(self, message: wire.Message) -> None:
+        if isinstance(message, wire.Reply):
+            future = self._waiting.get(message.id)
+            if future is not None and not future.done():
+                future.set_result(message)
+            return
+        handler = self.handlers.get(type(message))
+        if handler is not None:
+            handler(message)
+
+    def block(self, seconds: float) -> None:
+        """Hold this thread, and with it the loop, until the world says ``seconds`` have passed."""
+        number = self.next_id()
+        self.send(wire.Block(number, seconds))
+        answered = False
+        while not answered:
+            for message in self._read():
+                if not answered and isinstance(message, wire.Reply) and message.id == number:
+                    answered = True
+                    continue
+                assert self.loop is not None
+                self.loop.call_soon(self._dispatch, message)  # after the block, in order

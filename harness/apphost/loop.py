@@ -1,0 +1,121 @@
+"""The app host's event loop: its clock is the world's, and it says when it is idle.
+
+Time only moves when a message from the world says so (each carries the
+world's time). When nothing is ready to run and no thread work is in flight,
+the loop tells the world ``Idle(seen, next_timer)`` and waits for the socket:
+the world then moves the clock to the earliest timer of either side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import time
+from collections.abc import Callable
+from typing import Any
+
+# Real seconds to wait for a worker thread before re-checking (its completion wakes the loop at once).
+_THREAD_POLL_SECONDS = 0.5
+
+
+class _HostSelector(selectors.BaseSelector):
+    def __init__(self, real: selectors.BaseSelector, loop: HostLoop) -> None:
+        self._real = real
+        self._loop = loop
+
+    def register(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
+        return self._real.register(fileobj, events, data)
+
+    def unregister(self, fileobj):  # type: ignore[no-untyped-def]
+        return self._real.unregister(fileobj)
+
+    def modify(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
+        return self._real.modify(fileobj, events, data)
+
+    def get_key(self, fileobj):  # type: ignore[no-untyped-def]
+        return self._real.get_key(fileobj)
+
+    def get_map(self):  # type: ignore[no-untyped-def]
+        return self._real.get_map()
+
+    def close(self) -> None:
+        self._real.close()
+
+    def select(self, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        events = self._real.select(0)
+        if events or timeout == 0:
+            return events
+        while self._loop.threads:  # thread work in flight: wait for it for real, the clock stands still
+            events = self._real.select(_THREAD_POLL_SECONDS)
+            if events:
+                return events
+        events = self._real.select(0)
+        if events:
+            return events
+        self._loop.on_idle(self._loop.next_timer())
+        return self._real.select(None)  # until the world sends something
+
+
+class HostLoop(asyncio.SelectorEventLoop):
+    """A selector loop whose ``time()`` is the world's, as of its last message."""
+
+    def __init__(self, on_idle: Callable[[float | None], None]) -> None:
+        super().__init__()
+        self._now = 0.0
+        self.threads = 0
+        self.on_idle = on_idle
+        self._selector = _HostSelector(self._selector, self)  # type: ignore[has-type]
+
+    def time(self) -> float:
+        return self._now
+
+    def set_time(self, t: float) -> None:
+        if t > self._now:
+            self._now = t
+
+    def next_timer(self) -> float | None:
+        scheduled: list[Any] = self._scheduled  # type: ignore[attr-defined]
+        whens = [handle.when() for handle in scheduled if not handle.cancelled()]
+        return min(whens) if whens else None
+
+    def run_in_executor(self, executor, func, *args):  # type: ignore[no-untyped-def]
+        future = super().run_in_executor(executor, func, *args)
+        self.threads += 1
+        future.add_done_callback(self._release)
+        return future
+
+    def _release(self, _future: object) -> None:
+        self.threads -= 1
+
+
+def host_loop() -> HostLoop | None:
+    loop = asyncio._get_running_loop()
+    return loop if isinstance(loop, HostLoop) else None
+
+
+def count_threads() -> None:
+    """anyio's worker threads (sync endpoints, ``run_in_threadpool``) hold the clock too."""
+    import anyio.to_thread
+
+    original = anyio.to_thread.run_sync
+
+    async def run_sync(*args: Any, **kwargs: Any) -> Any:
+        loop = host_loop()
+        if loop is None:
+            return await original(*args, **kwargs)
+        loop.threads += 1
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            loop.threads -= 1
+
+    anyio.to_thread.run_sync = run_sync  # type: ignore[assignment]
+
+
+def virtual_perf_counter() -> float:
+    """The app's own timing (``time.perf_counter`` and friends) reads the world's clock on the loop's thread."""
+    loop = host_loop()
+    return loop.time() if loop is not None else _real_perf_counter()
+
+
+_real_perf_counter = time.perf_counter

@@ -1,0 +1,121 @@
+"""One app host: import app.py, then serve the world's requests until it says shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from harness import cache as caching
+from harness import clock, db, loader, wire
+from harness.apphost import drivers
+from harness.apphost.channel import Channel, current_request
+from harness.apphost.loop import HostLoop, count_threads, virtual_perf_counter
+from harness.lifespan import LifespanError, lifespan
+from harness.measure import describe_exception
+
+
+class AppHost:
+    def __init__(self, channel: Channel, app: Any) -> None:
+        self.channel = channel
+        self.app = app
+        self.state: dict[str, Any] = {}
+        self.stop = asyncio.Event()
+        self.begin = asyncio.Event()
+        self.database = drivers.HostDatabase(channel)
+        self.cache = drivers.HostCache(channel)
+        self.tasks: set[asyncio.Task[None]] = set()
+        channel.handlers[wire.Start] = lambda _m: self.begin.set()
+        channel.handlers[wire.Shutdown] = lambda _m: self.stop.set()
+        channel.handlers[wire.Request] = self._spawn
+
+    def _spawn(self, message: wire.Request) -> None:
+        task = asyncio.get_running_loop().create_task(self.handle(message))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def main(self) -> None:
+        db.activate(self.database)  # type: ignore[arg-type]
+        caching.activate(self.cache)  # type: ignore[arg-type]
+        await self.begin.wait()
+        try:
+            await self.database.warm_up()
+            async with lifespan(self.app) as state:
+                self.state = state
+                self.channel.send(wire.Started())
+                await self.stop.wait()
+        except LifespanError as error:
+            self.channel.send(wire.Started(error=str(error)))
+            await self.stop.wait()
+
+    async def handle(self, message: wire.Request) -> None:
+        current_request.set(message.request)
+        scope = _scope(message.scope, self.state)
+        delivered = False
+        finished = asyncio.Event()
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": message.body, "more_body": False}
+            await finished.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(event: dict[str, Any]) -> None:
+            await self.channel.ask(lambda id: wire.Send(id, message.request, dict(event)))
+
+        error = trace = None
+        logs: list[Any] | None = None
+        capture: Any = nullcontext([])
+        if message.capture_logs:
+            from structlog.testing import capture_logs
+
+            capture = capture_logs()
+        try:
+            with capture as captured:
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    logs = [dict(entry) for entry in captured] if message.capture_logs else None
+        except Exception as exc:  # the world turns it into a 500 and the student's message
+            error, trace = describe_exception(exc), traceback.format_exc()
+        finally:
+            finished.set()
+        self.channel.send(wire.Done(message.request, error, trace, logs))
+
+
+def _scope(raw: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    scope = dict(raw)
+    scope["headers"] = [(bytes(k), bytes(v)) for k, v in raw.get("headers", [])]
+    for key in ("client", "server"):
+        if raw.get(key) is not None:
+            scope[key] = tuple(raw[key])
+    scope["state"] = dict(state)  # as servers do: each request sees a copy of what the lifespan yielded
+    return scope
+
+
+def serve(sock: socket.socket, app_file: Path, lock: Callable[[], None] = lambda: None) -> None:
+    """Run one app host on ``sock`` (the process ends with it); ``lock`` locks it down before the app is imported."""
+    channel = Channel(sock)
+    loop = HostLoop(on_idle=channel.idle)
+    asyncio.set_event_loop(loop)
+    channel.attach(loop)
+    drivers.forward_http(channel)
+    count_threads()
+    clock.use_blocker(channel.block)
+    time.perf_counter = virtual_perf_counter
+    lock()
+    try:
+        app = loader.load_app(app_file)
+    except loader.SubmissionError as error:
+        channel.send(wire.Loaded(error=str(error)))
+        return
+    channel.send(wire.Loaded())
+    host = AppHost(channel, app)
+    loop.run_until_complete(host.main())

@@ -1,0 +1,597 @@
+"""The world's side of the trust boundary: it starts app hosts and serves what they ask for.
+
+An app host (``harness.apphost``) is a process that runs the submission. The
+world starts one pre-imported parent per grading (``Zygote``) and has it fork
+a fresh host for each simulated world. Everything between them travels on one
+socket (``harness.wire``), and the world measures only what reaches it:
+
+- each SQL statement runs on the world's engine, where the latency model, the
+  plan cost and the recording are attached (``harness.db``);
+- each partner call is answered by the world's services, each Redis command
+  by the world's server;
+- each response byte goes through ``MeasuringMiddleware`` here.
+
+The clock: the world moves it only when its own loop and the host are idle
+(the host is "in flight" otherwise, like a worker thread). The host says
+``Idle(seen, next_timer)`` once it has run everything the world sent it up
+to message ``seen``; an older ``seen`` is stale and ignored. When the host's
+timer is the earliest, the world sends ``Tick``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import redis.exceptions
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from harness import clock, measure, wire
+from harness.lifespan import LifespanError
+from harness.loader import SubmissionError
+
+if TYPE_CHECKING:
+    from harness.world import World
+
+# Real seconds a new app host may take to import app.py before the grader gives up on it.
+IMPORT_SECONDS = 60.0
+# Modeled seconds the app's shutdown may take.
+SHUTDOWN_SECONDS = 30.0
+HOST_ENV = ("PATH", "LANG", "LC_ALL")
+
+
+class HostFailed(Exception):
+    """The app host broke the protocol or died; the sentence says which."""
+
+
+# --- the zygote -----------------------------------------------------------------
+
+
+@dataclass
+class Zygote:
+    """One pre-imported app host parent per grading run; forks a fresh host per world."""
+
+    user: str | None = None  # run as this user (when we are root)
+    memory_mb: int | None = 2048
+    log: Path | None = None  # where the hosts' stdout and stderr go (the student sees its end)
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="kata-host-", dir=shared_tmp())))
+    _process: subprocess.Popen[bytes] | None = None
+    _control: socket.socket | None = None
+    _copies: dict[Path, Path] = field(default_factory=dict)
+
+    def _start(self) -> socket.socket:
+        if self._control is not None:
+            return self._control
+        (self.workdir / "tmp").mkdir(exist_ok=True)
+        ours, theirs = socket.socketpair()
+        env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
+        env.update(HOME=str(self.workdir), TMPDIR=str(self.workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1")
+        command = [sys.executable, "-I", "-m", "harness.apphost.zygote", str(theirs.fileno())]
+        if self.memory_mb:
+            command += ["--memory-mb", str(self.memory_mb)]
+        if self.user is not None:
+            for path in [self.workdir, *self.workdir.rglob("*")]:
+                shutil.chown(path, user=self.user)
+        output = open(self.log, "ab") if self.log is not None else None  # noqa: SIM115  # None: ours
+        try:
+            self._process = subprocess.Popen(
+                command,
+                cwd=self.workdir,
+                env=env,
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                user=self.user,
+            )
+        finally:
+            theirs.close()
+            if output is not None:
+                output.close()
+        ours.settimeout(IMPORT_SECONDS)
+        self._control = ours
+        if self._readline() != {"ready": True}:
+            raise HostFailed("the app host could not start")
+        return ours
+
+    def _readline(self) -> Any:
+        assert self._control is not None
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = self._control.recv(4096)
+            if not chunk:
+                raise HostFailed("the app host's parent ended")
+            data += chunk
+        return json.loads(data)
+
+    def place(self, app_file: Path) -> Path:
+        """A copy of the app's folder where the host's user can read it, nowhere near the original."""
+        folder = app_file.resolve().parent
+        if folder not in self._copies:
+            copy = self.workdir / f"app{len(self._copies) + 1}"
+            shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+            if self.user is not None:
+                for path in [copy, *copy.rglob("*")]:
+                    shutil.chown(path, user=self.user)
+            self._copies[folder] = copy
+        return self._copies[folder] / app_file.name
+
+    def fork(self, app_file: Path) -> tuple[socket.socket, int]:
+        """A new app host for ``app_file``: our end of its socket and its pid."""
+        control = self._start()
+        placed = self.place(app_file)
+        ours, theirs = socket.socketpair()
+        try:
+            socket.send_fds(control, [json.dumps({"app": str(placed)}).encode()], [theirs.fileno()])
+        finally:
+            theirs.close()
+        return ours, int(self._readline()["pid"])
+
+    def probe(self, app_file: Path) -> None:
+        """Import ``app_file`` in a host of its own: ``SubmissionError`` with the reason if it cannot be."""
+        sock, pid = self.fork(app_file)
+        try:
+            sock.settimeout(None)
+            framer = wire.Framer()
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    raise SubmissionError("the app host ended while importing the app")
+                frames = framer.feed(data)
+                if frames:
+                    break
+            message, _, _ = wire.decode(frames[0])
+            if isinstance(message, wire.Loaded) and message.error:
+                raise SubmissionError(message.error)
+        finally:
+            sock.close()
+            _kill(pid)
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                self._process.kill()
+            self._process.wait()
+            self._process = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def shared_tmp() -> str:
+    """A folder every user can reach: the grader's own TMPDIR may be private to it."""
+    return "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+
+
+# --- one app host, seen from the world --------------------------------------------
+
+# Requests sent inside ``app_logs()`` bring back the structlog events the app emitted.
+_captured_logs: ContextVar[list[MutableMapping[str, Any]] | None] = ContextVar("kata_app_logs", default=None)
+
+
+@contextlib.contextmanager
+def app_logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    """The structlog events the app emits while serving requests sent inside the block (not printed)."""
+    logs: list[MutableMapping[str, Any]] = []
+    token = _captured_logs.set(logs)
+    try:
+        yield logs
+    finally:
+        _captured_logs.reset(token)
+
+
+@dataclass
+class _Open:
+    metrics: measure.RequestMetrics | None
+    inbox: asyncio.Queue[wire.Message]
+
+
+class HostConnection(asyncio.Protocol):
+    """The world's end of one app host's socket: the clock rule, and the servers the host talks to."""
+
+    def __init__(self, world: World, pid: int) -> None:
+        self.world = world
+        self.pid = pid
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.framer = wire.Framer()
+        self.seq = 0
+        self.state = "busy"  # importing the app; then busy / idle / blocked / dead
+        self._hold()
+        self.loaded: asyncio.Future[wire.Loaded] = self.loop.create_future()
+        self.started: asyncio.Future[wire.Started] = self.loop.create_future()
+        self.closed: asyncio.Future[None] = self.loop.create_future()
+        self.failure: str | None = None
+        self.requests: dict[int, _Open] = {}
+        self._numbers = itertools.count(1)
+        self._tick: asyncio.TimerHandle | None = None
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._sql: dict[int, tuple[AsyncConnection, asyncio.Lock]] = {}
+        self._partner_connections: set[int] = set()
+
+    # The clock rule ------------------------------------------------------------
+
+    def _hold(self) -> None:
+        loop = clock.virtual_loop()
+        if loop is not None:
+            loop.in_flight.count += 1
+
+    def _release(self) -> None:
+        loop = clock.virtual_loop()
+        if loop is not None:
+            loop.in_flight.count -= 1
+
+    def send(self, message: wire.Message, unblocks: bool = False) -> None:
+        if self.state == "dead" or self.transport is None:
+            return
+        self.seq += 1
+        if self.state == "idle" or (self.state == "blocked" and unblocks):
+            self.state = "busy"
+            self._hold()
+            if self._tick is not None:
+                self._tick.cancel()
+                self._tick = None
+        self.transport.write(wire.encode(message, t=self.loop.time(), seq=self.seq))
+
+    def _on_idle(self, message: wire.Idle) -> None:
+        if self.state != "busy" or message.seen != self.seq:
+            return  # stale: the host has not seen everything we sent
+        self.state = "idle"
+        self._release()
+        if message.next_timer is not None:
+            when = float(message.next_timer)
+            self._tick = self.loop.call_at(max(when, self.loop.time()), self._send_tick)
+
+    def _send_tick(self) -> None:
+        self._tick = None
+        if self.state == "idle":
+            self.send(wire.Tick())
+
+    def _on_block(self, message: wire.Block) -> None:
+        if self.state == "busy":
+            self._release()
+        self.state = "blocked"
+        seconds = max(0.0, float(message.seconds))
+        self.loop.call_later(seconds, lambda: self.send(wire.Reply(message.id), unblocks=True))
+
+    # The socket ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            for frame in self.framer.feed(data):
+                message, _t, _seq = wire.decode(frame)  # what the host says the time is means nothing
+                self._dispatch(message)
+        except (wire.ProtocolError, TypeError, ValueError, KeyError) as error:
+            self.fail(f"the app host broke the grader's protocol ({error})")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.fail("the app host ended")
+
+    def fail(self, reason: str) -> None:
+        if self.state == "dead":
+            return
+        if self.state == "busy":
+            self._release()
+        self.state = "dead"
+        self.failure = self.failure or reason
+        _kill(self.pid)
+        if self.transport is not None:
+            self.transport.close()
+        for future in (self.loaded, self.started, self.closed):
+            if not future.done():
+                future.set_exception(HostFailed(reason)) if future is not self.closed else future.set_result(None)
+        for open_request in self.requests.values():
+            open_request.inbox.put_nowait(wire.Done(0, error=f"HostFailed: {reason}"))
+        for task in self._tasks.values():
+            task.cancel()
+
+    def _dispatch(self, message: wire.Message) -> None:
+        if isinstance(message, wire.Idle):
+            self._on_idle(message)
+        elif isinstance(message, wire.Loaded):
+            if not self.loaded.done():
+                self.loaded.set_result(message)
+        elif isinstance(message, wire.Started):
+            if not self.started.done():
+                self.started.set_result(message)
+        elif isinstance(message, wire.Block):
+            self._on_block(message)
+        elif isinstance(message, wire.Send | wire.Done):
+            open_request = self.requests.get(int(message.request))
+            if open_request is not None:
+                open_request.inbox.put_nowait(message)
+            elif isinstance(message, wire.Send):
+                self.send(wire.Reply(int(message.id), error={"type": "closed", "message": "the request is over"}))
+        elif isinstance(message, wire.Cancel):
+            task = self._tasks.get(int(message.id))
+            if task is not None:
+                task.cancel()
+        elif isinstance(message, wire.Sql | wire.Call | wire.Redis):
+            number = int(message.id)
+            task = self.loop.create_task(self._serve(message))
+            self._tasks[number] = task
+            task.add_done_callback(lambda _t: self._tasks.pop(number, None))
+        else:
+            raise wire.ProtocolError(f"a {message.kind} message from the app host")
+
+    # Serving the host ----------------------------------------------------------
+
+    def _metrics(self, request: Any) -> measure.RequestMetrics | None:
+        open_request = self.requests.get(request) if isinstance(request, int) else None
+        return open_request.metrics if open_request is not None else None
+
+    async def _serve(self, message: wire.Sql | wire.Call | wire.Redis) -> None:
+        metrics = self._metrics(message.request)
+        measure.attribute(metrics, getattr(message, "site", None))
+        try:
+            if isinstance(message, wire.Sql):
+                value = await self._run_sql(message)
+            elif isinstance(message, wire.Call):
+                value = await self._run_call(message, metrics)
+            else:
+                value = await self._run_redis(message)
+        except _Refusal as refusal:
+            self.send(wire.Reply(message.id, error={"type": refusal.kind, "message": str(refusal)}))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a malformed request from the host: an error for it, never for us
+            self.send(wire.Reply(message.id, error={"type": "OperationalError", "message": f"{exc}"}))
+        else:
+            self.send(wire.Reply(message.id, value=value))
+
+    async def _run_sql(self, message: wire.Sql) -> Any:
+        database = self.world.database
+        assert database is not None
+        number = int(message.conn)
+        if message.op == "connect":
+            if number in self._sql:
+                raise _Refusal("OperationalError", "connection number in use")
+            self._sql[number] = (await database.engine.connect(), asyncio.Lock())
+            return None
+        if number not in self._sql:
+            raise _Refusal("OperationalError", "no such connection")
+        conn, lock = self._sql[number]
+        async with lock:
+            try:
+                if message.op == "execute":
+                    params = tuple(message.params or ())
+                    return _rows(await conn.exec_driver_sql(str(message.sql), params))
+                if message.op == "executemany":
+                    many = [tuple(p) for p in message.params or ()]
+                    return _rows(await conn.exec_driver_sql(str(message.sql), many))  # type: ignore[arg-type]
+                if message.op == "commit":
+                    await conn.commit()
+                elif message.op == "rollback":
+                    await conn.rollback()
+                elif message.op == "close":
+                    del self._sql[number]
+                    await conn.close()
+                else:
+                    raise _Refusal("NotSupportedError", f"unknown operation {message.op!r}")
+            except DBAPIError as error:
+                original = error.orig if error.orig is not None else error
+                raise _Refusal(type(original).__name__, str(original)) from None
+        return None
+
+    async def _run_call(self, message: wire.Call, metrics: measure.RequestMetrics | None) -> Any:
+        request = httpx.Request(
+            str(message.method),
+            str(message.url),
+            headers=[(str(k), str(v)) for k, v in message.headers],
+            content=bytes(message.body),
+            extensions={"timeout": {"read": message.timeout}},
+        )
+        found = self.world.services.route(request)
+        if found is None:
+            raise _Refusal("connect", f"no partner service answers at {request.url.host} in the grader's world")
+        if int(message.connection) not in self._partner_connections:
+            self._partner_connections.add(int(message.connection))
+            if metrics is not None:
+                metrics.clients_created += 1
+        service, groups = found
+        try:
+            response = await self.world.services.respond(service, request, groups)
+        except httpx.ReadTimeout as timeout:
+            raise _Refusal("timeout", str(timeout)) from None
+        return {
+            "status": response.status_code,
+            "headers": [[k, v] for k, v in response.headers.multi_items()],
+            "body": response.content,
+        }
+
+    async def _run_redis(self, message: wire.Redis) -> Any:
+        cache = self.world.cache
+        if cache is None:
+            raise _Refusal("ConnectionError", "this exercise's world has no Redis")
+        results: list[Any] = []
+        errors: dict[str, list[str]] = {}
+        for index, (command, options) in enumerate(zip(message.commands, message.options, strict=True)):
+            try:
+                result = await cache.client.execute_command(*command, **dict(options))
+                results.append(_plain(result))
+            except redis.exceptions.RedisError as error:
+                results.append(None)
+                errors[str(index)] = [type(error).__name__, str(error)]
+        return {"results": results, "errors": errors}
+
+    # Lifecycle -----------------------------------------------------------------
+
+    async def close(self) -> None:
+        try:
+            if self.state != "dead":
+                self.send(wire.Shutdown())
+                with contextlib.suppress(TimeoutError, HostFailed):
+                    await asyncio.wait_for(asyncio.shield(self.closed), SHUTDOWN_SECONDS)
+        finally:
+            self.fail("the world closed")
+            for conn, _lock in list(self._sql.values()):
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            self._sql.clear()
+            for task in list(self._tasks.values()):
+                task.cancel()
+
+
+class _Refusal(Exception):
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__(text)
+        self.kind = kind
+
+
+def _rows(result: Any) -> dict[str, Any]:
+    if result.returns_rows:
+        description = [[name, None, None, None, None, None, None] for name in result.keys()]
+        rows = [list(row) for row in result.fetchall()]
+    else:
+        description, rows = None, []
+    try:
+        lastrowid = result.lastrowid
+    except Exception:
+        lastrowid = None
+    return {"description": description, "rows": rows, "rowcount": result.rowcount, "lastrowid": lastrowid}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+# --- the app, as the world's measuring middleware sees it ---------------------------
+
+
+class RemoteApp:
+    """An ASGI app that is the app host: each request goes over the socket, each response comes back."""
+
+    def __init__(self, host: HostConnection) -> None:
+        self.host = host
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        host = self.host
+        if host.state == "dead":
+            raise measure.AppRaised(f"HostFailed: {host.failure}")
+        body = b""
+        while True:
+            event = await receive()
+            body += event.get("body", b"")
+            if not event.get("more_body"):
+                break
+        number = next(host._numbers)
+        inbox: asyncio.Queue[wire.Message] = asyncio.Queue()
+        host.requests[number] = _Open(measure.current(), inbox)
+        captured = _captured_logs.get()
+        try:
+            host.send(wire.Request(number, _scope_to_wire(scope), body, captured is not None))
+            while True:
+                item = await inbox.get()
+                if isinstance(item, wire.Done):
+                    break
+                assert isinstance(item, wire.Send)
+                clean = _response_event(item.message)
+                if clean is None:
+                    host.send(wire.Reply(int(item.id), error={"type": "invalid", "message": "not an ASGI response"}))
+                    raise measure.AppRaised("RuntimeError: the app sent something that is not an HTTP response")
+                await send(clean)
+                host.send(wire.Reply(int(item.id)))
+        finally:
+            host.requests.pop(number, None)
+        if captured is not None and isinstance(item.logs, list):
+            captured.extend(entry for entry in item.logs if isinstance(entry, dict))
+        if item.error:
+            raise measure.AppRaised(str(item.error), str(item.traceback or ""))
+
+
+def _scope_to_wire(scope: MutableMapping[str, Any]) -> dict[str, Any]:
+    keys = ("type", "asgi", "http_version", "method", "scheme", "path", "raw_path", "query_string", "root_path")
+    wired = {k: scope[k] for k in keys if k in scope}
+    wired["headers"] = [[bytes(k), bytes(v)] for k, v in scope.get("headers", [])]
+    for key in ("client", "server"):
+        if scope.get(key) is not None:
+            wired[key] = list(scope[key])
+    return wired
+
+
+def _response_event(message: Any) -> dict[str, Any] | None:
+    """The ASGI response message, rebuilt from checked parts (None if it is not one)."""
+    if not isinstance(message, dict):
+        return None
+    kind = message.get("type")
+    if kind == "http.response.start":
+        status, headers = message.get("status"), message.get("headers", [])
+        if not isinstance(status, int) or not isinstance(headers, list):
+            return None
+        if not all(isinstance(h, list) and len(h) == 2 and all(isinstance(x, bytes) for x in h) for h in headers):
+            return None
+        return {"type": kind, "status": status, "headers": [(k, v) for k, v in headers]}
+    if kind == "http.response.body":
+        body = message.get("body", b"")
+        if not isinstance(body, bytes):
+            return None
+        return {"type": kind, "body": body, "more_body": bool(message.get("more_body", False))}
+    return None
+
+
+@contextlib.asynccontextmanager
+async def hosted(world: World, zygote: Zygote, app_file: Path) -> AsyncIterator[HostConnection]:
+    """A fresh app host for ``world``, its app imported and started (lifespan included)."""
+    sock, pid = zygote.fork(app_file)
+    loop = asyncio.get_running_loop()
+    host = HostConnection(world, pid)
+    await loop.connect_accepted_socket(lambda: host, sock)
+    try:
+        try:
+            loaded = await host.loaded
+        except HostFailed as failed:
+            raise SubmissionError(f"the app could not be imported: {failed}") from None
+        if loaded.error:
+            raise SubmissionError(loaded.error)
+        host.send(wire.Start())
+        try:
+            started = await host.started
+        except HostFailed as failed:
+            raise LifespanError(f"the app's startup failed: {failed}") from None
+        if started.error:
+            raise LifespanError(started.error)
+        yield host
+    finally:
+        await host.close()
+
+
+def host_user() -> str | None:
+    """``nobody`` when grading runs as root and that user can run the kata's Python."""
+    from harness.isolation import unprivileged_user
+
+    return unprivileged_user("nobody")
+
