@@ -7,9 +7,8 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.remote import app_logs
-
 from harness.checks import Check, CheckFailed, Grading, assert_same_response, explain_status
+from harness.remote import app_logs
 from harness.seed import PUBLIC_SEED, Dataset, dataset
 from harness.services import analytics_summary, current_weather
 from harness.world import Client, Exchange

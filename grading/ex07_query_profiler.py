@@ -8,12 +8,11 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.remote import app_logs
-
 from grading.references import dashboard_projects, organization_in
 from harness.checks import Check, CheckFailed, Grading, compare_with_reference, explain_status, profile_scale
 from harness.fingerprint import fingerprint
 from harness.measure import RequestMetrics
+from harness.remote import app_logs
 from harness.seed import Dataset
 from harness.world import Exchange
 

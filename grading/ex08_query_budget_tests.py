@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from harness.checks import Check, CheckFailed, Grading
-from harness.remote import host_user, shared_tmp
+from harness.hosts import host_user, shared_tmp
 from harness.words import n_queries
 
 DASHBOARD = "/organizations/1/dashboard"

@@ -21,9 +21,9 @@ from harness import clock, loader
 from harness.catalog import Exercise, KataError, resolve_target
 from harness.config import env_int
 from harness.db import QueryLatency
+from harness.hosts import Zygote, host_user
 from harness.measure import RequestMetrics
 from harness.seed import PUBLIC_SEED, Dataset, dataset
-from harness.remote import Zygote, host_user
 from harness.world import Client, Exchange, RequestHung, World
 
 DEFAULT_HIDDEN_SEED = 2026

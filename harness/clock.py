@@ -130,6 +130,17 @@ def virtual_loop() -> VirtualTimeLoop | None:
     return loop if isinstance(loop, VirtualTimeLoop) else None
 
 
+@contextlib.contextmanager
+def in_flight() -> Iterator[None]:
+    """Work the loop waits for in real time (a server's reply): the clock stands still meanwhile."""
+    loop = virtual_loop()
+    if loop is None:
+        yield
+        return
+    with loop.in_flight.hold():
+        yield
+
+
 def counted_thread_work(
     fn: Callable[..., Coroutine[Any, Any, T]],
 ) -> Callable[..., Coroutine[Any, Any, T]]:

@@ -23,17 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,147 +35,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from harness import clock, measure, wire
+from harness.hosts import CRASH_HINT, ENDED, HostFailed, Zygote, kill
 from harness.lifespan import LifespanError
 from harness.loader import SubmissionError
 
 if TYPE_CHECKING:
     from harness.world import World
 
-# Real seconds a new app host may take to import app.py before the grader gives up on it.
-IMPORT_SECONDS = 60.0
 # Modeled seconds the app's shutdown may take.
 SHUTDOWN_SECONDS = 30.0
-HOST_ENV = ("PATH", "LANG", "LC_ALL")
-
-
-class HostFailed(Exception):
-    """The app host broke the protocol or died; the sentence says which."""
-
-
-# --- the zygote -----------------------------------------------------------------
-
-
-@dataclass
-class Zygote:
-    """One pre-imported app host parent per grading run; forks a fresh host per world."""
-
-    user: str | None = None  # run as this user (when we are root)
-    memory_mb: int | None = 2048
-    log: Path | None = None  # where the hosts' stdout and stderr go (the student sees its end)
-    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="kata-host-", dir=shared_tmp())))
-    _process: subprocess.Popen[bytes] | None = None
-    _control: socket.socket | None = None
-    _copies: dict[Path, Path] = field(default_factory=dict)
-
-    def _start(self) -> socket.socket:
-        if self._control is not None:
-            return self._control
-        (self.workdir / "tmp").mkdir(exist_ok=True)
-        ours, theirs = socket.socketpair()
-        env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
-        env.update(HOME=str(self.workdir), TMPDIR=str(self.workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1")
-        command = [sys.executable, "-I", "-m", "harness.apphost.zygote", str(theirs.fileno())]
-        if self.memory_mb:
-            command += ["--memory-mb", str(self.memory_mb)]
-        if self.user is not None:
-            for path in [self.workdir, *self.workdir.rglob("*")]:
-                shutil.chown(path, user=self.user)
-        output = open(self.log, "ab") if self.log is not None else None  # noqa: SIM115  # None: ours
-        try:
-            self._process = subprocess.Popen(
-                command,
-                cwd=self.workdir,
-                env=env,
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-                user=self.user,
-            )
-        finally:
-            theirs.close()
-            if output is not None:
-                output.close()
-        ours.settimeout(IMPORT_SECONDS)
-        self._control = ours
-        if self._readline() != {"ready": True}:
-            raise HostFailed("the app host could not start")
-        return ours
-
-    def _readline(self) -> Any:
-        assert self._control is not None
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = self._control.recv(4096)
-            if not chunk:
-                raise HostFailed("the app host's parent ended")
-            data += chunk
-        return json.loads(data)
-
-    def place(self, app_file: Path) -> Path:
-        """A copy of the app's folder where the host's user can read it, nowhere near the original."""
-        folder = app_file.resolve().parent
-        if folder not in self._copies:
-            copy = self.workdir / f"app{len(self._copies) + 1}"
-            shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
-            if self.user is not None:
-                for path in [copy, *copy.rglob("*")]:
-                    shutil.chown(path, user=self.user)
-            self._copies[folder] = copy
-        return self._copies[folder] / app_file.name
-
-    def fork(self, app_file: Path) -> tuple[socket.socket, int]:
-        """A new app host for ``app_file``: our end of its socket and its pid."""
-        control = self._start()
-        placed = self.place(app_file)
-        ours, theirs = socket.socketpair()
-        try:
-            socket.send_fds(control, [json.dumps({"app": str(placed)}).encode()], [theirs.fileno()])
-        finally:
-            theirs.close()
-        return ours, int(self._readline()["pid"])
-
-    def probe(self, app_file: Path) -> None:
-        """Import ``app_file`` in a host of its own: ``SubmissionError`` with the reason if it cannot be."""
-        sock, pid = self.fork(app_file)
-        try:
-            sock.settimeout(None)
-            framer = wire.Framer()
-            while True:
-                data = sock.recv(65536)
-                if not data:
-                    raise SubmissionError("the app host ended while importing the app")
-                frames = framer.feed(data)
-                if frames:
-                    break
-            message, _, _ = wire.decode(frames[0])
-            if isinstance(message, wire.Loaded) and message.error:
-                raise SubmissionError(message.error)
-        finally:
-            sock.close()
-            _kill(pid)
-
-    def close(self) -> None:
-        if self._control is not None:
-            self._control.close()
-            self._control = None
-        if self._process is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                self._process.kill()
-            self._process.wait()
-            self._process = None
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def shared_tmp() -> str:
-    """A folder every user can reach: the grader's own TMPDIR may be private to it."""
-    return "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signal.SIGKILL)
-
 
 # --- one app host, seen from the world --------------------------------------------
 
@@ -291,7 +151,7 @@ class HostConnection(asyncio.Protocol):
             self.fail(f"the app host broke the grader's protocol ({error})")
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.fail("the app host ended")
+        self.fail(f"{ENDED}: {CRASH_HINT}")
 
     def fail(self, reason: str) -> None:
         if self.state == "dead":
@@ -300,14 +160,14 @@ class HostConnection(asyncio.Protocol):
             self._release()
         self.state = "dead"
         self.failure = self.failure or reason
-        _kill(self.pid)
+        kill(self.pid)
         if self.transport is not None:
             self.transport.close()
         for future in (self.loaded, self.started, self.closed):
             if not future.done():
                 future.set_exception(HostFailed(reason)) if future is not self.closed else future.set_result(None)
         for open_request in self.requests.values():
-            open_request.inbox.put_nowait(wire.Done(0, error=f"HostFailed: {reason}"))
+            open_request.inbox.put_nowait(wire.Done(0, error=reason))
         for task in self._tasks.values():
             task.cancel()
 
@@ -379,6 +239,15 @@ class HostConnection(asyncio.Protocol):
         conn, lock = self._sql[number]
         async with lock:
             try:
+                if message.op == "describe":  # PostgreSQL: the columns a statement returns, before it runs
+                    raw = await conn.get_raw_connection()
+                    try:
+                        # the server's reply is in flight: the clock waits for it
+                        with clock.in_flight():
+                            prepared = await raw.driver_connection.prepare(str(message.sql))  # type: ignore[union-attr]
+                    except Exception as error:  # asyncpg's own errors: the host raises the same class
+                        raise _Refusal(type(error).__name__, str(error)) from None
+                    return [[a.name, a.type.oid] for a in prepared.get_attributes()]
                 if message.op == "execute":
                     params = tuple(message.params or ())
                     return _rows(await conn.exec_driver_sql(str(message.sql), params))
@@ -396,7 +265,9 @@ class HostConnection(asyncio.Protocol):
                     raise _Refusal("NotSupportedError", f"unknown operation {message.op!r}")
             except DBAPIError as error:
                 original = error.orig if error.orig is not None else error
-                raise _Refusal(type(original).__name__, str(original)) from None
+                # asyncpg's own class (UniqueViolationError...) where the adapter wrapped one
+                cause = original.__cause__ if isinstance(original.__cause__, Exception) else original
+                raise _Refusal(type(cause).__name__, str(cause)) from None
         return None
 
     async def _run_call(self, message: wire.Call, metrics: measure.RequestMetrics | None) -> Any:
@@ -501,7 +372,7 @@ class RemoteApp:
             return
         host = self.host
         if host.state == "dead":
-            raise measure.AppRaised(f"HostFailed: {host.failure}")
+            raise measure.AppRaised(str(host.failure))
         body = b""
         while True:
             event = await receive()
@@ -566,7 +437,8 @@ def _response_event(message: Any) -> dict[str, Any] | None:
 @contextlib.asynccontextmanager
 async def hosted(world: World, zygote: Zygote, app_file: Path) -> AsyncIterator[HostConnection]:
     """A fresh app host for ``world``, its app imported and started (lifespan included)."""
-    sock, pid = zygote.fork(app_file)
+    assert world.database is not None
+    sock, pid = zygote.fork(app_file, world.database.engine.dialect.name)
     loop = asyncio.get_running_loop()
     host = HostConnection(world, pid)
     await loop.connect_accepted_socket(lambda: host, sock)
@@ -574,7 +446,7 @@ async def hosted(world: World, zygote: Zygote, app_file: Path) -> AsyncIterator[
         try:
             loaded = await host.loaded
         except HostFailed as failed:
-            raise SubmissionError(f"the app could not be imported: {failed}") from None
+            raise SubmissionError(f"importing {app_file.name} failed: {failed}") from None
         if loaded.error:
             raise SubmissionError(loaded.error)
         host.send(wire.Start())
@@ -587,11 +459,3 @@ async def hosted(world: World, zygote: Zygote, app_file: Path) -> AsyncIterator[
         yield host
     finally:
         await host.close()
-
-
-def host_user() -> str | None:
-    """``nobody`` when grading runs as root and that user can run the kata's Python."""
-    from harness.isolation import unprivileged_user
-
-    return unprivileged_user("nobody")
-

@@ -43,16 +43,20 @@ def main() -> None:
     sys.stdout = os.fdopen(1, "w", buffering=1)
     sys.stderr = os.fdopen(2, "w", buffering=1)
 
+    # The app hosts' parent imports FastAPI and SQLAlchemy while we import the grader.
+    from harness.hosts import Zygote
+
+    hosts = Zygote(user=args.host_user, memory_mb=args.memory_mb)
+    hosts.launch()
+
     def say(**message: object) -> None:
         message["t"] = time.monotonic()
         channel.write(json.dumps(message) + "\n")
         channel.flush()
 
     from harness import catalog, checks
-    from harness.remote import Zygote
 
     exercise = catalog.find(args.exercise)
-    hosts = Zygote(user=args.host_user, memory_mb=args.memory_mb)
     try:
         report = checks.grade(
             exercise, args.tree, hidden_seed=args.seed, on_phase=lambda phase: say(phase=phase), hosts=hosts

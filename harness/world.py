@@ -28,7 +28,7 @@ from harness.seed import DEFAULT_SCALE, PUBLIC_SEED, dataset_file, parse_scale
 from harness.services import Services
 
 if TYPE_CHECKING:
-    from harness.remote import Zygote
+    from harness.hosts import Zygote
 
 # Modeled seconds a single request may take before it counts as hung.
 REQUEST_TIMEOUT_SECONDS = 120.0

@@ -181,8 +181,7 @@ CASES: dict[str, Case] = {
         "exercises",
         [("from fastapi import", "import os\n\nos._exit(0)\nfrom fastapi import")],
         ALL,
-        "the grading process ended with exit code 0 while importing app.py",
-        isolated_only=True,
+        "the app's process ended while importing app.py: does app.py call os._exit()",
     ),
     "loop_at_import": Case(
         "01",

@@ -138,7 +138,7 @@ def test_a_broken_exercise_leaves_the_others_graded(tmp_path):
     scores = {g.exercise.number: (g.score, g.max_score) for g in graded}
     assert scores == {e.number: ((0, 10) if e.number == "04" else (10, 10)) for e in EXERCISES}
     broken = next(g for g in graded if g.exercise.number == "04")
-    assert "ended with exit code 0 while importing app.py" in broken.report.checks[0].message
+    assert "the app's process ended while importing app.py" in broken.report.checks[0].message
 
 
 def test_scores_are_identical_over_ten_runs_with_every_core_busy():

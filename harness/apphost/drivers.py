@@ -15,6 +15,7 @@ import asyncio
 import functools
 import itertools
 import sqlite3
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -108,7 +109,10 @@ class _Connection:
                 lambda id: wire.Sql(id, self.number, op, sql, params, current_request.get(), site)
             )
         except WorldError as error:
-            raise _SQL_ERRORS.get(error.kind, sqlite3.OperationalError)(error.text) from None
+            raise self._error(error.kind, error.text) from None
+
+    def _error(self, kind: str, text: str) -> Exception:
+        return _SQL_ERRORS.get(kind, sqlite3.OperationalError)(text)
 
     def cursor(self) -> _Cursor:
         return _Cursor(self)
@@ -139,7 +143,7 @@ class _Driver:
 
     def __init__(self, channel: Channel) -> None:
         self._channel = channel
-        self._numbers = itertools.count(1)
+        self.numbers = itertools.count(1)
         for name in ("DatabaseError", "Error", "IntegrityError", "NotSupportedError", "OperationalError"):
             setattr(self, name, getattr(sqlite3, name))
         self.ProgrammingError = sqlite3.ProgrammingError
@@ -148,14 +152,106 @@ class _Driver:
         self.__version__ = "0.22.1"
 
     async def connect(self) -> _Connection:
-        connection = _Connection(self._channel, next(self._numbers))
+        connection = _Connection(self._channel, next(self.numbers))
         await connection.ask("connect")
         return connection
 
 
-def engine_through(channel: Channel) -> AsyncEngine:
-    """An engine whose every connection lives in the world (the pool settings are SQLAlchemy's defaults)."""
+class _PgStatement:
+    """What SQLAlchemy's asyncpg adapter needs of an ``asyncpg`` prepared statement."""
+
+    def __init__(self, connection: _PgConnection, sql: str, attributes: list[Any]) -> None:
+        self._connection = connection
+        self._sql = sql
+        self._attributes = [SimpleNamespace(name=name, type=SimpleNamespace(oid=oid)) for name, oid in attributes]
+        self._status = ""
+
+    def get_attributes(self) -> list[Any]:
+        return self._attributes
+
+    async def fetch(self, *params: Any) -> list[tuple[Any, ...]]:
+        value = await self._connection.ask("execute", self._sql, list(params))
+        rowcount = value["rowcount"]
+        self._status = f"SELECT {rowcount}" if rowcount is not None and rowcount >= 0 else ""
+        return [tuple(row) for row in value["rows"]]
+
+    def get_statusmsg(self) -> str:
+        return self._status
+
+
+class _PgTransaction:
+    """The world's connection begins its own transaction at the first statement, as SQLAlchemy does."""
+
+    def __init__(self, connection: _PgConnection) -> None:
+        self._connection = connection
+
+    async def start(self) -> None:
+        return None
+
+    async def commit(self) -> None:
+        await self._connection.ask("commit")
+
+    async def rollback(self) -> None:
+        await self._connection.ask("rollback")
+
+
+class _PgConnection(_Connection):
+    """What SQLAlchemy's asyncpg adapter needs of an ``asyncpg.Connection``."""
+
+    def _error(self, kind: str, text: str) -> Exception:
+        import asyncpg
+
+        found = getattr(asyncpg.exceptions, kind, None)
+        if isinstance(found, type) and issubclass(found, Exception):
+            return found(text)
+        return asyncpg.exceptions.PostgresError(text)
+
+    async def prepare(self, sql: str, name: str | None = None) -> _PgStatement:
+        return _PgStatement(self, sql, await self.ask("describe", sql))
+
+    async def executemany(self, sql: str, seq_of_parameters: Any) -> None:
+        await self.ask("executemany", sql, [list(p) for p in seq_of_parameters])
+
+    def transaction(self, **options: Any) -> _PgTransaction:
+        return _PgTransaction(self)
+
+    async def fetchrow(self, sql: str) -> None:
+        return None
+
+    async def set_type_codec(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the world's connection decodes
+
+    async def reload_schema_state(self) -> None:
+        return None
+
+    def is_closed(self) -> bool:
+        return not self._connection
+
+    async def close(self, timeout: float | None = None) -> None:  # type: ignore[override]
+        await super().close()
+
+    def terminate(self) -> None:
+        self._connection = False
+
+
+def engine_through(channel: Channel, dialect: str = "sqlite") -> AsyncEngine:
+    """An engine whose every connection lives in the world (the pool settings are SQLAlchemy's defaults).
+
+    The world's database decides the dialect, so the app's SQL is compiled for the server that runs it.
+    """
     driver = _Driver(channel)
+    if dialect == "postgresql":
+        import asyncpg
+        from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+
+        async def connect_pg() -> _PgConnection:
+            connection = _PgConnection(channel, next(driver.numbers))
+            await connection.ask("connect")
+            return connection
+
+        return create_async_engine(
+            "postgresql+asyncpg://world/kata", module=AsyncAdapt_asyncpg_dbapi(asyncpg), async_creator=connect_pg
+        )
     dbapi = AsyncAdapt_aiosqlite_dbapi(driver, sqlite3)  # type: ignore[arg-type]
     # A file URL, never opened: it selects the same pool a file database gets.
     return create_async_engine("sqlite+aiosqlite:///world.sqlite3", module=dbapi, async_creator=driver.connect)
@@ -164,8 +260,8 @@ def engine_through(channel: Channel) -> AsyncEngine:
 class HostDatabase:
     """What ``harness.db`` hands the app in the app host."""
 
-    def __init__(self, channel: Channel) -> None:
-        self.engine = engine_through(channel)
+    def __init__(self, channel: Channel, dialect: str = "sqlite") -> None:
+        self.engine = engine_through(channel, dialect)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def warm_up(self) -> None:
@@ -236,9 +332,7 @@ class WorldRedis(redis.Redis):  # type: ignore[misc]
         self, commands: list[list[Any]], options: list[dict[str, Any]], raise_on_error: bool
     ) -> list[Any]:
         site = call_site()
-        value = await self._kata_channel.ask(
-            lambda id: wire.Redis(id, commands, options, current_request.get(), site)
-        )
+        value = await self._kata_channel.ask(lambda id: wire.Redis(id, commands, options, current_request.get(), site))
         results: list[Any] = value["results"]
         for index, (kind, text) in value["errors"].items():
             error = getattr(redis.exceptions, kind, redis.exceptions.ResponseError)

@@ -77,14 +77,32 @@ _PATH_CHANGES = {
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
+# Modules that reach native code or start processes without an audit event of their own.
+_REFUSED_MODULES = {"_posixsubprocess", "_ctypes", "_testcapi", "_testinternalcapi", "_xxsubinterpreters"}
+
+
 class Refused(PermissionError):
     pass
 
 
+def _drop_process_spawning() -> None:
+    """``_posixsubprocess.fork_exec`` starts processes without an audit event: take it away."""
+    module = sys.modules.get("_posixsubprocess")
+    if module is not None and hasattr(module, "fork_exec"):
+        del module.fork_exec
+    subprocess = sys.modules.get("subprocess")
+    if subprocess is not None:
+        subprocess._fork_exec = None  # type: ignore[attr-defined]
+
+
 def install_audit_hook(writable: Path) -> None:
     """From now on this process refuses what grading never allows (``sys.addaudithook`` cannot be undone)."""
+    _drop_process_spawning()
     allowed = str(writable.resolve()) + os.sep
     own = str(os.getpid())
+    installed = tuple(
+        os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    )
     suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES) + (".so",)
 
     def refuse(what: str) -> None:
@@ -106,8 +124,11 @@ def install_audit_hook(writable: Path) -> None:
             parts = Path(os.path.realpath(os.fsdecode(path))).parts
         except (TypeError, ValueError):
             return True
-        return len(parts) > 2 and parts[1] == "proc" and parts[2] not in (own, "self", "thread-self") and (
-            parts[2].isdigit()
+        return (
+            len(parts) > 2
+            and parts[1] == "proc"
+            and parts[2] not in (own, "self", "thread-self")
+            and (parts[2].isdigit())
         )
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
@@ -121,7 +142,15 @@ def install_audit_hook(writable: Path) -> None:
             if writing and not may_write(path):
                 refuse(f"writing {path}")
             return
-        if event.startswith(_REFUSED):
+        if event == "import":
+            module, filename = (tuple(args) + (None, None))[:2]
+            if str(module).split(".")[0] in _REFUSED_MODULES:
+                refuse(f"importing {module}")
+            if filename and not str(filename).endswith((".py", ".pyc")):
+                if not os.path.realpath(str(filename)).startswith(installed):
+                    refuse(f"loading native code from {filename}")
+            return
+        if event.startswith(_REFUSED) or event == "code.__new__":
             refuse(event)
         if event in _PATH_CHANGES:
             for path in args[: _PATH_CHANGES[event]]:

@@ -21,13 +21,13 @@ from harness.measure import describe_exception
 
 
 class AppHost:
-    def __init__(self, channel: Channel, app: Any) -> None:
+    def __init__(self, channel: Channel, app: Any, dialect: str) -> None:
         self.channel = channel
         self.app = app
         self.state: dict[str, Any] = {}
         self.stop = asyncio.Event()
         self.begin = asyncio.Event()
-        self.database = drivers.HostDatabase(channel)
+        self.database = drivers.HostDatabase(channel, dialect)
         self.cache = drivers.HostCache(channel)
         self.tasks: set[asyncio.Task[None]] = set()
         channel.handlers[wire.Start] = lambda _m: self.begin.set()
@@ -100,7 +100,7 @@ def _scope(raw: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
     return scope
 
 
-def serve(sock: socket.socket, app_file: Path, lock: Callable[[], None] = lambda: None) -> None:
+def serve(sock: socket.socket, app_file: Path, dialect: str, lock: Callable[[], None] = lambda: None) -> None:
     """Run one app host on ``sock`` (the process ends with it); ``lock`` locks it down before the app is imported."""
     channel = Channel(sock)
     loop = HostLoop(on_idle=channel.idle)
@@ -117,5 +117,5 @@ def serve(sock: socket.socket, app_file: Path, lock: Callable[[], None] = lambda
         channel.send(wire.Loaded(error=str(error)))
         return
     channel.send(wire.Loaded())
-    host = AppHost(channel, app)
+    host = AppHost(channel, app, dialect)
     loop.run_until_complete(host.main())

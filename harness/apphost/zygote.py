@@ -28,6 +28,7 @@ def preload() -> None:
     import structlog  # noqa: F401
     import structlog.testing  # noqa: F401
     from fastapi import Depends
+    from sqlalchemy.dialects.postgresql import asyncpg  # noqa: F401  # the dialect, when the world runs PostgreSQL
 
     import harness.cache  # noqa: F401
     import harness.models  # noqa: F401
@@ -63,12 +64,12 @@ def main() -> None:
         pid = os.fork()
         if pid == 0:
             control.close()
-            _child(fds[0], Path(request["app"]), args.memory_mb)
+            _child(fds[0], Path(request["app"]), str(request.get("dialect", "sqlite")), args.memory_mb)
         os.close(fds[0])
         control.sendall(json.dumps({"pid": pid}).encode() + b"\n")
 
 
-def _child(fd: int, app_file: Path, memory_mb: int | None) -> None:
+def _child(fd: int, app_file: Path, dialect: str, memory_mb: int | None) -> None:
     code = 0
     try:
         from harness.apphost import lockdown, runner
@@ -77,7 +78,7 @@ def _child(fd: int, app_file: Path, memory_mb: int | None) -> None:
         fd = lockdown.keep_only(fd)
         lockdown.limit_resources(memory_mb)
         sock = socket.socket(fileno=fd)
-        runner.serve(sock, app_file, lock=lambda: lockdown.install_audit_hook(Path(os.environ["TMPDIR"])))
+        runner.serve(sock, app_file, dialect, lock=lambda: lockdown.install_audit_hook(Path(os.environ["TMPDIR"])))
     except BaseException:  # nothing of the submission's may outlive this process, nor its errors stop us
         import traceback
 

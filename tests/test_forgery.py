@@ -1,0 +1,70 @@
+"""No submission can give itself a grade: every forgery scores no more than the plain starter.
+
+The forgeries (``tests/forgery.py``) run where a submission runs, in an app
+host; the checks, the measurements and the report live in the world, which
+never runs submission code. Graded through both front-ends: `kata check`
+(the student's) and `kata grade` on a class (course staff's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import forgery
+import pytest
+from conftest import ROOT, run_kata
+
+GRADER_FILES = [ROOT / "grading" / "ex01_dashboard_n_plus_one.py", ROOT / "harness" / "checks.py"]
+
+
+def _digests() -> dict[str, str]:
+    return {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in GRADER_FILES}
+
+
+def _check(tree) -> dict:
+    proc = run_kata("check", "01", "--path", str(tree), "--json", timeout=180)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory) -> dict:
+    tree = tmp_path_factory.mktemp("starter")
+    (tree / forgery.EXERCISE.name).mkdir()
+    (tree / forgery.EXERCISE.name / "app.py").write_text((forgery.EXERCISE.folder / "app.py").read_text())
+    return _check(tree)
+
+
+def _no_better(forged: dict, plain: dict, name: str) -> None:
+    assert forged["score"] <= plain["score"], f"{name}: {forged['score']} > {plain['score']}"
+    for mine, theirs in zip(forged["checks"], plain["checks"], strict=True):
+        assert mine["name"] == theirs["name"]
+        # A check may pass uncounted (an app that died ran 0 queries), never earn points the starter does not.
+        assert mine["points"] <= theirs["points"], f"{name} earns {mine['name']}: {mine['message']}"
+    assert not forged["passed"]
+
+
+@pytest.mark.parametrize("name", sorted(forgery.ATTACKS))
+def test_kata_check_gives_a_forgery_no_more_than_the_starter(name, starter, tmp_path):
+    before = _digests()
+    forged = _check(forgery.build(name, tmp_path / "tree"))
+    assert _digests() == before, f"{name} changed the grader's files"
+    _no_better(forged, starter, name)
+    assert starter["score"] == 0 and starter["checks"][0]["passed"]  # the comparison means something
+
+
+def test_kata_grade_gives_a_class_of_forgeries_no_more_than_the_starter(tmp_path):
+    roster = tmp_path / "class"
+    for name in forgery.ATTACKS:
+        forgery.build(name, roster / name)
+    (roster / "plain" / forgery.EXERCISE.name).mkdir(parents=True)
+    (roster / "plain" / forgery.EXERCISE.name / "app.py").write_text((forgery.EXERCISE.folder / "app.py").read_text())
+    before = _digests()
+    proc = run_kata("grade", str(roster), "--out", str(tmp_path / "results"), "-e", "01", "--jobs", "2", timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _digests() == before
+    graded = json.loads((tmp_path / "results" / "class.json").read_text())
+    scores = {entry["name"]: entry["score"] for entry in graded["students"]}
+    assert set(scores) == {*forgery.ATTACKS, "plain"}, scores
+    assert all(score <= scores["plain"] for score in scores.values()), scores
