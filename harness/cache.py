@@ -187,13 +187,6 @@ class Cache:
             if self._db is not None:
                 _taken_dbs.discard(self._db)
 
-    def intact(self) -> bool:
-        """The measurement is still in place (a submission did not patch it away)."""
-        return (
-            type(self.client).execute_command is _Measured.execute_command
-            and self.client.kata_latency_seconds == self.latency_ms / 1000  # type: ignore[attr-defined]
-        )
-
     async def keys(self) -> list[str]:
         return sorted([key async for key in self.raw.scan_iter()])
 

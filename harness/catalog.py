@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
+
+from harness import spec as specs
+from harness.spec import Spec
 
 KATA_ROOT = Path(os.environ.get("KATA_HOME", Path(__file__).resolve().parent.parent))
 CATALOG_DIR = KATA_ROOT / "exercises"
 SOLUTIONS_DIR = KATA_ROOT / "solutions"
-
-
-class WorldOptions(TypedDict):
-    """What an exercise's world needs beyond the shared domain: keyword arguments of ``World``."""
-
-    large_tables: bool
-    cache: bool
 
 
 class KataError(Exception):
@@ -29,7 +24,7 @@ class KataError(Exception):
 class Exercise:
     number: str  # "01"
     slug: str  # "dashboard_n_plus_one"
-    meta: dict[str, Any]
+    spec: Spec  # its exercise.toml, parsed
 
     @property
     def name(self) -> str:
@@ -37,7 +32,7 @@ class Exercise:
 
     @property
     def title(self) -> str:
-        return str(self.meta.get("title", self.slug))
+        return self.spec.title or self.slug
 
     @property
     def folder(self) -> Path:
@@ -46,23 +41,18 @@ class Exercise:
 
     def budget(self, key: str) -> Any:
         try:
-            return self.meta["budget"][key]
+            return self.spec.budget[key]
         except KeyError:
             raise KataError(f"{self.name}/exercise.toml has no budget.{key}") from None
 
     @property
     def work_file(self) -> str:
         """The file the student works on: app.py, or e.g. a test file (``work_file`` in exercise.toml)."""
-        return str(self.meta.get("work_file", "app.py"))
+        return self.spec.work_file
 
     def submitted_file(self, target: Path) -> Path:
         """The student's work for this exercise under ``target``."""
         return resolve_target(target) / self.name / self.work_file
-
-    def world_options(self) -> WorldOptions:
-        """What the exercise's world needs beyond the shared domain (``[world]`` in exercise.toml)."""
-        spec = self.meta.get("world", {})
-        return {"large_tables": bool(spec.get("large_tables", False)), "cache": bool(spec.get("cache", False))}
 
     def app_file(self, target: Path) -> Path:
         """The app to run: the submission's app.py, or the kata's own when the work is something else."""
@@ -71,14 +61,11 @@ class Exercise:
         return self.folder / "app.py"
 
 
-def _load_meta(folder: Path) -> dict[str, Any]:
-    path = folder / "exercise.toml"
+def _load_spec(folder: Path) -> Spec:
     try:
-        return tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise KataError(f"{path} is missing") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise KataError(f"{path} is not valid TOML: {exc}") from None
+        return specs.load(folder / "exercise.toml")
+    except specs.SpecError as error:
+        raise KataError(str(error)) from None
 
 
 @cache
@@ -87,7 +74,7 @@ def exercises() -> tuple[Exercise, ...]:
     for folder in sorted(CATALOG_DIR.iterdir()) if CATALOG_DIR.is_dir() else []:
         number, _, slug = folder.name.partition("_")
         if folder.is_dir() and number.isdigit() and slug:
-            found.append(Exercise(number, slug, _load_meta(folder)))
+            found.append(Exercise(number, slug, _load_spec(folder)))
     return tuple(found)
 
 

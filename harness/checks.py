@@ -117,7 +117,11 @@ class Grading:
         the world before the app starts (slow or failing services...).
         """
         async with World(
-            scale=scale or profile_scale(self.exercise), seed=seed, latency=latency, **self.exercise.world_options()
+            scale=scale or profile_scale(self.exercise),
+            seed=seed,
+            latency=latency,
+            large_tables=self.exercise.spec.world.large_tables,
+            cache=self.exercise.spec.world.cache,
         ) as world:
             if configure is not None:
                 configure(world)
@@ -142,13 +146,13 @@ class Grading:
 
 
 def profile_request(exercise: Exercise) -> tuple[str, str, dict[str, str]]:
-    spec = exercise.meta.get("profile", {})
-    return spec.get("method", "GET"), spec["path"], dict(spec.get("headers", {}))
+    profile = exercise.spec.profile
+    return profile.method, profile.path, dict(profile.headers)
 
 
 def profile_warm_up(exercise: Exercise) -> int:
     """Identical requests sent before the measured one (``warm_up`` under [profile]): a cache's steady state."""
-    return int(exercise.meta.get("profile", {}).get("warm_up", 0))
+    return exercise.spec.profile.warm_up
 
 
 async def send_profile_request(client: Client, exercise: Exercise, warm_up: int | None = None) -> Exchange:
@@ -160,7 +164,7 @@ async def send_profile_request(client: Client, exercise: Exercise, warm_up: int 
 
 
 def profile_scale(exercise: Exercise) -> str:
-    return exercise.meta.get("profile", {}).get("scale", "10x8")
+    return exercise.spec.profile.scale
 
 
 # --- comparing with the reference -------------------------------------------

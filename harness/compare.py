@@ -47,7 +47,7 @@ class Cell:
         if not self.graded or self.status != "pass" or not self.metrics.get("total_ms"):
             return None
         exercise = self.graded.exercise
-        baseline = exercise.meta.get("baseline", {}).get(profile_scale(exercise), {}).get("total_ms")
+        baseline = exercise.spec.baseline.get(profile_scale(exercise), {}).get("total_ms")
         return round(baseline / self.metrics["total_ms"], 2) if baseline else None
 
     @property

@@ -103,15 +103,6 @@ class Database:
                 error = exception_context.original_exception
                 self._record(conn, statement, error=f"{type(error).__name__}: {error}")
 
-        self.listeners = [
-            ("before_cursor_execute", before),
-            ("do_execute", round_trip),
-            ("do_execute_no_params", round_trip),
-            ("do_executemany", round_trip),
-            ("after_cursor_execute", after),
-            ("handle_error", failed),
-        ]
-
     def _plan(self, context: Any, statement: str, parameters: Any) -> list[PlanStep]:
         """The plan of a statement on a large table (others are not asked: no cost, no overhead)."""
         if not self.large_tables or context.executemany or not mentions(statement, set(self.large_tables)):
@@ -123,10 +114,6 @@ class Database:
             return read_plan(dbapi_connection, context.dialect.name, statement, parameters or ())
         except Exception:
             return []  # the statement itself will fail and say why
-
-    def listening(self) -> bool:
-        """True while every measuring listener is still attached to the engine."""
-        return all(event.contains(self.engine.sync_engine, name, fn) for name, fn in self.listeners)
 
     def _record(self, conn: Any, statement: str, error: str | None) -> None:
         metrics = measure.current()

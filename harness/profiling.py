@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,9 @@ class Profile:
     hung: str | None = None
     warm_up: int = 0  # identical requests sent before the measured one
 
-    def baseline(self) -> dict[str, Any] | None:
+    def baseline(self) -> Mapping[str, float] | None:
         """The pristine starter's recorded numbers at this scale (exercise.toml), for before/after."""
-        return self.exercise.meta.get("baseline", {}).get(self.scale)
+        return self.exercise.spec.baseline.get(self.scale)
 
     def to_dict(self) -> dict[str, Any]:
         m = self.metrics

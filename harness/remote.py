@@ -163,9 +163,11 @@ class HostConnection(asyncio.Protocol):
         kill(self.pid)
         if self.transport is not None:
             self.transport.close()
-        for future in (self.loaded, self.started, self.closed):
-            if not future.done():
-                future.set_exception(HostFailed(reason)) if future is not self.closed else future.set_result(None)
+        for waiting in (self.loaded, self.started):
+            if not waiting.done():
+                waiting.set_exception(HostFailed(reason))
+        if not self.closed.done():
+            self.closed.set_result(None)
         for open_request in self.requests.values():
             open_request.inbox.put_nowait(wire.Done(0, error=reason))
         for task in self._tasks.values():
@@ -253,7 +255,7 @@ class HostConnection(asyncio.Protocol):
                     return _rows(await conn.exec_driver_sql(str(message.sql), params))
                 if message.op == "executemany":
                     many = [tuple(p) for p in message.params or ()]
-                    return _rows(await conn.exec_driver_sql(str(message.sql), many))  # type: ignore[arg-type]
+                    return _rows(await conn.exec_driver_sql(str(message.sql), many))
                 if message.op == "commit":
                     await conn.commit()
                 elif message.op == "rollback":

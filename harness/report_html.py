@@ -150,12 +150,12 @@ def render(rows: Rows, exercises: list[Exercise], seed: int) -> str:
     for exercise in exercises:
         cells = [(name, row[exercise.name]) for name, row in rows.items()]
         scale = profile_scale(exercise)
-        baseline = exercise.meta.get("baseline", {}).get(scale, {})
+        baseline = exercise.spec.baseline.get(scale, {})
         times = [(n, c.metrics.get("total_ms"), _colour(c)) for n, c in cells]
         queries = [(n, c.metrics.get("queries"), _colour(c)) for n, c in cells]
         sections.append(
             f"<h2>{escape(exercise.name)}: {escape(exercise.title)}</h2>"
-            f'<p class="small">{escape(exercise.meta.get("endpoint", ""))} at scale {scale}; '
+            f'<p class="small">{escape(exercise.spec.endpoint)} at scale {scale}; '
             "green: passes every check, red: fails one; dashed: the starter's recorded baseline.</p>"
             '<div class="charts">'
             + _bar_chart("Modeled total time per request", times, "ms", baseline.get("total_ms"), "starter")

@@ -42,7 +42,7 @@ class Graded:
     check_seconds: dict[str, float] = field(default_factory=dict)
 
     def weight(self, check: str) -> float:
-        return float(self.exercise.meta.get("weights", {}).get(check, 1))
+        return self.exercise.spec.weight(check)
 
     def scored(self) -> list[dict[str, Any]]:
         """One entry per check: name, score, max_score, status, output, execution_time."""

@@ -135,14 +135,6 @@ class Services:
             lambda seed, groups, r: billing_subscription(seed, int(groups["org_id"])),
         )
         self.all = [self.analytics, self.weather, self.billing]
-        self.latencies = tuple(s.latency_ms for s in self.all)
-        self.counting_init: Callable[..., None] | None = None
-
-    def latencies_intact(self) -> bool:
-        return tuple(s.latency_ms for s in self.all) == self.latencies
-
-    def counting_intact(self) -> bool:
-        return httpx.AsyncClient.__init__ is self.counting_init
 
     def __getitem__(self, name: str) -> Service:
         for service in self.all:
@@ -200,7 +192,6 @@ class Services:
                 metrics.clients_created += 1
 
         httpx.AsyncClient.__init__ = counting_init  # type: ignore[method-assign, assignment]
-        self.counting_init = counting_init
         original_ssl = httpx_transports.create_ssl_context
         httpx_transports.create_ssl_context = _shared_ssl_context
         try:

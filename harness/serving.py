@@ -14,8 +14,9 @@ import uvicorn
 from rich.console import Console
 
 from harness import loader
-from harness.catalog import KataError, WorldOptions
+from harness.catalog import KataError
 from harness.measure import MeasuringMiddleware, RequestMetrics
+from harness.spec import WorldOptions
 from harness.words import n_queries
 from harness.world import World
 
@@ -81,7 +82,8 @@ async def serve(
 
     sock = _bind(host, port)
     try:
-        async with World(scale=scale, **(world_options or WorldOptions(large_tables=False, cache=False))) as world:
+        options = world_options or WorldOptions()
+        async with World(scale=scale, large_tables=options.large_tables, cache=options.cache) as world:
             app = loader.load_app(app_file)
             measured = MeasuringMiddleware(app, world.network, on_complete=log)
             config = uvicorn.Config(measured, host=host, port=port, log_level="warning", lifespan="on")

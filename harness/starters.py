@@ -21,7 +21,7 @@ def blob_id(data: bytes) -> str:
 
 
 def recorded_blob(exercise: Exercise) -> str:
-    blob = exercise.meta.get("starter_blob")
+    blob = exercise.spec.starter_blob
     if not isinstance(blob, str):
         raise KataError(f"{exercise.name}/exercise.toml records no starter_blob (the git blob id of the starter)")
     return blob

@@ -16,6 +16,9 @@ from pathlib import Path
 from harness import catalog
 
 ALL = "all"
+# Fails what the untouched starter fails, no more: the change reaches nothing a grade depends on
+# (it patches the app host's copy of the harness; the world measures).
+STARTER = "starter"
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class Case:
     exercise: str  # "01"
     base: str  # "exercises" (the starter) or "solutions"
     edits: list[tuple[str, str]]
-    must_fail: set[str] | str  # check names, ALL, or empty: must pass everything
+    must_fail: set[str] | str  # check names, ALL, STARTER, or empty: must pass everything
     words: str | None = None  # must appear in a failure message
     why: str = ""
     isolated_only: bool = False  # kills or hangs the process it runs in: only `kata grade` survives it
@@ -268,8 +271,8 @@ CASES: dict[str, Case] = {
                 "harness.clock.VirtualTimeLoop.time = lambda self: 0.0  # time stands still\n",
             )
         ],
-        ALL,
-        "tampering detected: the submission changed the grader's harness.clock.VirtualTimeLoop.time",
+        STARTER,
+        None,
     ),
     "detaches_counter": Case(
         "01",
@@ -281,13 +284,13 @@ CASES: dict[str, Case] = {
                 "    from sqlalchemy import event\n"
                 "    from harness import db as kata_db\n\n"
                 "    engine = kata_db.active().engine.sync_engine\n"
-                "    for name, listener in kata_db.active().listeners:\n"
+                "    for name, listener in getattr(kata_db.active(), 'listeners', []):\n"
                 "        if event.contains(engine, name, listener):\n"
                 "            event.remove(engine, name, listener)  # no queries counted, no latency charged\n",
             )
         ],
-        ALL,
-        "tampering detected: the submission changed the grader's query listeners (counting and latency)",
+        STARTER,
+        None,
     ),
     "fakes_sleep": Case(
         "02",
@@ -302,8 +305,8 @@ CASES: dict[str, Case] = {
                 "    asyncio.sleep = instant  # every modeled latency vanishes\n",
             )
         ],
-        ALL,
-        "tampering detected: the submission changed the grader's asyncio.sleep",
+        STARTER,
+        None,
     ),
     "raises_budget": Case(
         "01",
@@ -313,11 +316,12 @@ CASES: dict[str, Case] = {
                 "    # --- Section A: load org data ---\n",
                 "    # --- Section A: load org data ---\n"
                 "    from harness import catalog\n\n"
-                "    catalog.find('01').meta['budget'].update(max_queries=10_000, max_db_ms=1e9)\n",
+                "    budget = catalog.find('01').spec.budget\n"
+                "    budget.update(max_queries=10_000, max_db_ms=1e9)  # a read-only mapping, and not the world's\n",
             )
         ],
         ALL,
-        "tampering detected: the submission changed the grader's exercise budgets",
+        "'mappingproxy' object has no attribute 'update'",
     ),
 }
 

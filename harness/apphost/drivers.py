@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import httpx._transports.default as httpx_transports
 import redis.asyncio as redis
+import redis.exceptions as redis_exceptions
 from redis.asyncio.client import Pipeline
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -227,7 +228,7 @@ class _PgConnection(_Connection):
     def is_closed(self) -> bool:
         return not self._connection
 
-    async def close(self, timeout: float | None = None) -> None:  # type: ignore[override]
+    async def close(self, timeout: float | None = None) -> None:
         await super().close()
 
     def terminate(self) -> None:
@@ -318,7 +319,7 @@ def forward_http(channel: Channel) -> None:
 # --- Redis ------------------------------------------------------------------
 
 
-class WorldRedis(redis.Redis):  # type: ignore[misc]
+class WorldRedis(redis.Redis):
     """A Redis client whose server is the world's (``decode_responses=True``)."""
 
     def __init__(self, channel: Channel) -> None:
@@ -335,8 +336,10 @@ class WorldRedis(redis.Redis):  # type: ignore[misc]
         value = await self._kata_channel.ask(lambda id: wire.Redis(id, commands, options, current_request.get(), site))
         results: list[Any] = value["results"]
         for index, (kind, text) in value["errors"].items():
-            error = getattr(redis.exceptions, kind, redis.exceptions.ResponseError)
-            results[int(index)] = error(text) if isinstance(error, type) else redis.exceptions.ResponseError(text)
+            error = getattr(redis_exceptions, kind, None)
+            if not (isinstance(error, type) and issubclass(error, Exception)):
+                error = redis_exceptions.ResponseError
+            results[int(index)] = error(text)
             if raise_on_error:
                 raise results[int(index)]
         return results
@@ -345,7 +348,7 @@ class WorldRedis(redis.Redis):  # type: ignore[misc]
         return WorldPipeline(self, transaction)
 
 
-class WorldPipeline(Pipeline):  # type: ignore[misc]
+class WorldPipeline(Pipeline):
     def __init__(self, client: WorldRedis, transaction: bool) -> None:
         super().__init__(client.connection_pool, client.response_callbacks, transaction, None)
         self._kata_client = client
