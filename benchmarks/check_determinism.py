@@ -24,7 +24,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--path", default="solutions")
     args = parser.parse_args()
-    kata = [sys.executable, "-c", "from harness.cli import main; main()"]
+    kata = [sys.executable, "-c", "from harness.frontends.cli import main; main()"]
     seen = []
     with CpuLoad():
         for i in range(args.runs):

@@ -21,7 +21,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    kata = [sys.executable, "-c", "from harness.cli import main; main()"]
+    kata = [sys.executable, "-c", "from harness.frontends.cli import main; main()"]
     print(f"{'exercise':28} {'tree':10} {'median s':>9} {'max s':>7}")
     for exercise in catalog.exercises():
         for tree in ("exercises", "solutions"):

@@ -37,7 +37,7 @@ def main() -> None:
         [
             sys.executable,
             "-c",
-            "from harness.cli import main; main()",
+            "from harness.frontends.cli import main; main()",
             "grade",
             str(work / "export"),
             "--out",

@@ -23,7 +23,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--time-limit", default="60")
     args = parser.parse_args()
-    kata = [sys.executable, "-c", "from harness.cli import main; main()"]
+    kata = [sys.executable, "-c", "from harness.frontends.cli import main; main()"]
     work = Path(tempfile.mkdtemp(prefix="kata-corpus-"))
 
     def grade(name: str) -> tuple[str, int, float, str, bool]:

@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from harness.db import QueryLatency, get_db  # noqa: E402
+from harness.db import get_db  # noqa: E402
 from harness.models import Organization  # noqa: E402
-from harness.world import World  # noqa: E402
+from harness.settings import QueryLatency  # noqa: E402
+from harness.world.world import World  # noqa: E402
 
 SOLUTIONS = [ROOT / "solutions"]  # searched in order; --solutions puts another tree first
 

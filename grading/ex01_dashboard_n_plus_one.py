@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from grading.references import dashboard_projects, organization_in
-from harness.checks import Check, CheckFailed, Grading, compare_with_reference
-from harness.measure import RequestMetrics
-from harness.seed import Dataset
-from harness.services import analytics_summary, current_weather
+from harness.engine.checks import Check, CheckFailed, Grading, compare_with_reference
 from harness.words import n_queries
+from harness.world.measure import RequestMetrics
+from harness.world.seed import Dataset
+from harness.world.services import analytics_summary, current_weather
 
 ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999

@@ -6,9 +6,9 @@ from collections import Counter
 from typing import Any
 
 from grading.references import organization_in
-from harness.checks import Check, CheckFailed, Grading, compare_with_reference
-from harness.seed import Dataset
-from harness.services import analytics_summary, billing_subscription, current_weather
+from harness.engine.checks import Check, CheckFailed, Grading, compare_with_reference
+from harness.world.seed import Dataset
+from harness.world.services import analytics_summary, billing_subscription, current_weather
 
 ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999

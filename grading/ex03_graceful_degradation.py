@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from grading.references import organization_in
-from harness.checks import Check, CheckFailed, Grading, assert_same_response, compare_with_reference
-from harness.seed import PUBLIC_SEED, Dataset, dataset
-from harness.services import Service, analytics_summary, billing_subscription, current_weather
-from harness.world import RequestHung, World
+from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, compare_with_reference
+from harness.world.seed import PUBLIC_SEED, Dataset, dataset
+from harness.world.services import Service, analytics_summary, billing_subscription, current_weather
+from harness.world.world import RequestHung, World
 
 ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999

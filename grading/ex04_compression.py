@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.checks import Check, CheckFailed, Grading, compare_with_reference, profile_request
-from harness.measure import RequestMetrics
-from harness.seed import Dataset
+from harness.engine.checks import Check, CheckFailed, Grading, compare_with_reference, profile_request
+from harness.world.measure import RequestMetrics
+from harness.world.seed import Dataset
 
 ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999

@@ -7,11 +7,11 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.checks import Check, CheckFailed, Grading, assert_same_response, explain_status
-from harness.remote import app_logs
-from harness.seed import PUBLIC_SEED, Dataset, dataset
-from harness.services import analytics_summary, current_weather
-from harness.world import Client, Exchange
+from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, explain_status
+from harness.world.boundary import app_logs
+from harness.world.seed import PUBLIC_SEED, Dataset, dataset
+from harness.world.services import analytics_summary, current_weather
+from harness.world.world import Client, Exchange
 
 SCALE = "10x8"
 ORG_IDS = (1, 2, 3, 4)

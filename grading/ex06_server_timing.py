@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager
 from html import escape
 from typing import Any
 
-from harness.checks import Check, CheckFailed, Grading, assert_same_response, explain_status
-from harness.db import QueryLatency
-from harness.measure import RequestMetrics
-from harness.seed import PUBLIC_SEED, Dataset, dataset
-from harness.services import analytics_summary
-from harness.world import Client, Exchange, World
+from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, explain_status
+from harness.settings import QueryLatency
+from harness.world.measure import RequestMetrics
+from harness.world.seed import PUBLIC_SEED, Dataset, dataset
+from harness.world.services import analytics_summary
+from harness.world.world import Client, Exchange, World
 
 ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999

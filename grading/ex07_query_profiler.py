@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from grading.references import dashboard_projects, organization_in
-from harness.checks import Check, CheckFailed, Grading, compare_with_reference, explain_status, profile_scale
-from harness.fingerprint import fingerprint
-from harness.measure import RequestMetrics
-from harness.remote import app_logs
-from harness.seed import Dataset
-from harness.world import Exchange
+from harness.engine.checks import Check, CheckFailed, Grading, compare_with_reference, explain_status, profile_scale
+from harness.world.boundary import app_logs
+from harness.world.fingerprint import fingerprint
+from harness.world.measure import RequestMetrics
+from harness.world.seed import Dataset
+from harness.world.world import Exchange
 
 ORG_IDS = (1, 2, 3)  # many tasks, unassigned tasks, no projects
 MISSING_ORG = 999

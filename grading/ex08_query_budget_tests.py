@@ -9,7 +9,6 @@ status code, lets the regressions through and fails here.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import subprocess
@@ -17,9 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness.checks import Check, CheckFailed, Grading
-from harness.hosts import host_user, shared_tmp
+from harness import settings
+from harness.engine.checks import Check, CheckFailed, Grading
 from harness.words import n_queries
+from harness.world.hosts import host_user, shared_tmp
 
 DASHBOARD = "/organizations/1/dashboard"
 FIXED = "fixed"
@@ -58,7 +58,6 @@ BROKEN = {
     ),
 }
 HIDDEN = ("lazy_load", "per_item_get")
-_ENV = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "KATA_HOME", "KATA_QUERY_LATENCY_MS", "KATA_BANDWIDTH_MBIT")
 
 
 def variant_source(g: Grading, variant: str) -> str:
@@ -84,8 +83,7 @@ def _run_tests(test_file: Path, app_source: str, time_limit: float) -> tuple[int
         if user is not None:
             for path in [Path(tmp), *Path(tmp).rglob("*")]:
                 shutil.chown(path, user=user)
-        env = {k: os.environ[k] for k in _ENV if k in os.environ}
-        env.update(HOME=tmp, TMPDIR=tmp)
+        env = settings.environment(settings.TEST_RUN_ENV, HOME=tmp, TMPDIR=tmp)
         env["KATA_APP_UNDER_TEST"] = str(app_dir / "app.py")
         try:
             proc = subprocess.run(

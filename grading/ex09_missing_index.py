@@ -1,6 +1,6 @@
 """09 missing-index: the lookup's queries find their rows through indexes, not full scans.
 
-The database charges each statement by its plan (``harness.plans``): a full
+The database charges each statement by its plan (``harness.world.plans``): a full
 SCAN of customers (20,000 rows) or orders (60,000 rows) costs every row, an
 index SEARCH a small constant. The checks read the plans the harness recorded
 for the profile request (``QueryEvent.plan``) and its modeled DB time.
@@ -13,11 +13,11 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
-from harness.checks import Check, CheckFailed, Grading, assert_same_response
-from harness.fingerprint import short
-from harness.measure import QueryEvent
-from harness.seed import CUSTOMERS, ORDERS, PUBLIC_SEED, Dataset, dataset
+from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response
 from harness.words import n_queries
+from harness.world.fingerprint import short
+from harness.world.measure import QueryEvent
+from harness.world.seed import CUSTOMERS, ORDERS, PUBLIC_SEED, Dataset, dataset
 
 SCALE = "10x8"
 LARGE_TABLES = {"customers": CUSTOMERS, "orders": ORDERS}

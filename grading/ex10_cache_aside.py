@@ -18,11 +18,11 @@ from datetime import date
 from typing import Any
 
 from grading.references import organization_in
-from harness.cache import Cache
-from harness.checks import Check, CheckFailed, Grading, assert_same_response, first_difference
-from harness.seed import PUBLIC_SEED, Dataset, dataset
+from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, first_difference
 from harness.words import count, n_queries
-from harness.world import Client, Exchange, World
+from harness.world.redis_server import Cache
+from harness.world.seed import PUBLIC_SEED, Dataset, dataset
+from harness.world.world import Client, Exchange, World
 
 SCALE = "10x8"
 ORG_IDS = (1, 2, 3, 4)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.seed import Dataset
+from harness.world.seed import Dataset
 
 
 def organization_in(data: Dataset, path: str) -> tuple[int, dict | None]:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from harness import catalog, checks
+from harness import catalog
+from harness.engine import checks
 
 CASES = [
     pytest.param(exercise.name, check.name, id=f"{exercise.name}::{check.name}")

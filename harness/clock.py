@@ -1,223 +1,15 @@
-"""Virtual time: an event loop whose clock only moves when every task waits.
+"""What an app imports for time: ``block`` (modeled CPU-bound or blocking work) and ``now``.
 
-Modeled latencies (query round trips, external calls, bytes on the wire) are
-plain ``asyncio.sleep`` calls. On this loop a sleep costs no real time: when
-nothing is ready to run, the clock jumps to the next timer. So ``gather`` of a
-280 ms and a 320 ms call costs exactly 320 ms, and CPU speed never enters the
-numbers. Under ``kata serve`` the same sleeps run on a normal loop, for real.
-
-Work handed to a worker thread (aiosqlite runs every statement in its own
-thread; anyio runs sync endpoints in a pool) must not let the clock jump while
-it is still running, so that work is counted as "in flight", and the loop
-waits for it in real time with the clock frozen.
+On the world's virtual clock (in process) ``block`` moves the clock without
+yielding; in an app host it asks the world, which answers when the modeled
+seconds have passed, so the host is really blocked; on a real loop it sleeps.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
-import selectors
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from typing import Any, TypeVar
-
-T = TypeVar("T")
-
-# Real seconds the loop waits for a worker thread before re-checking: a safety
-# net only, the thread's completion wakes the loop at once.
-_THREAD_POLL_SECONDS = 0.5
-# Real seconds of waiting on work in flight, with nothing at all happening, after
-# which the clock moves again: a server that accepted a connection and never
-# answers must not hang the grader, so the driver's own timeout gets to fire.
-# Healthy round trips take milliseconds; only a dead peer ever reaches this.
-STALL_SECONDS = 15.0
-
-
-class _InFlight:
-    """Counts worker-thread operations whose results the loop still awaits."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    @contextlib.contextmanager
-    def hold(self) -> Iterator[None]:
-        self.count += 1
-        try:
-            yield
-        finally:
-            self.count -= 1
-
-
-class _VirtualSelector(selectors.BaseSelector):
-    """Wraps the real selector; turns an idle wait into a jump of the clock."""
-
-    def __init__(self, real: selectors.BaseSelector, loop: VirtualTimeLoop) -> None:
-        self._real = real
-        self._loop = loop
-
-    def register(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
-        return self._real.register(fileobj, events, data)
-
-    def unregister(self, fileobj):  # type: ignore[no-untyped-def]
-        return self._real.unregister(fileobj)
-
-    def modify(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
-        return self._real.modify(fileobj, events, data)
-
-    def get_key(self, fileobj):  # type: ignore[no-untyped-def]
-        return self._real.get_key(fileobj)
-
-    def get_map(self):  # type: ignore[no-untyped-def]
-        return self._real.get_map()
-
-    def close(self) -> None:
-        self._real.close()
-
-    def select(self, timeout: float | None = None):  # type: ignore[no-untyped-def]
-        events = self._real.select(0)
-        if events or timeout == 0:
-            return events
-        # Thread work in flight: wait for it for real, the clock stands still.
-        deadline = time.monotonic() + STALL_SECONDS
-        while self._loop.in_flight.count and time.monotonic() < deadline:
-            events = self._real.select(_THREAD_POLL_SECONDS)
-            if events:
-                return events
-        # A thread may have posted its result just before the count dropped.
-        events = self._real.select(0)
-        if events:
-            return events
-        if timeout is None:
-            # Nothing scheduled and nothing in flight: only real I/O can wake us.
-            return self._real.select(None)
-        self._loop.advance(timeout)
-        return []
-
-
-class VirtualTimeLoop(asyncio.SelectorEventLoop):
-    """A selector event loop on a virtual clock that starts at 0."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._virtual_now = 0.0
-        self.in_flight = _InFlight()
-        self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type]
-
-    def time(self) -> float:
-        return self._virtual_now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward (never backward)."""
-        if seconds > 0:
-            self._virtual_now += seconds
-
-    def run_in_executor(self, executor, func, *args):  # type: ignore[no-untyped-def]
-        future = super().run_in_executor(executor, func, *args)
-        self.in_flight.count += 1
-        future.add_done_callback(lambda _f: self._release())
-        return future
-
-    def _release(self) -> None:
-        self.in_flight.count -= 1
-
-
-def virtual_loop() -> VirtualTimeLoop | None:
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    return loop if isinstance(loop, VirtualTimeLoop) else None
-
-
-@contextlib.contextmanager
-def in_flight() -> Iterator[None]:
-    """Work the loop waits for in real time (a server's reply): the clock stands still meanwhile."""
-    loop = virtual_loop()
-    if loop is None:
-        yield
-        return
-    with loop.in_flight.hold():
-        yield
-
-
-def counted_thread_work(
-    fn: Callable[..., Coroutine[Any, Any, T]],
-) -> Callable[..., Coroutine[Any, Any, T]]:
-    """Wrap an async function that awaits a worker thread, so the clock waits."""
-
-    @functools.wraps(fn)
-    async def wrapper(*args: Any, **kwargs: Any) -> T:
-        loop = virtual_loop()
-        if loop is None:
-            return await fn(*args, **kwargs)
-        with loop.in_flight.hold():
-            return await fn(*args, **kwargs)
-
-    wrapper.__kata_counted__ = True  # type: ignore[attr-defined]
-    return wrapper
-
-
-def counted_await(await_: Callable[[Awaitable[T]], T]) -> Callable[[Awaitable[T]], T]:
-    """Wrap SQLAlchemy's ``await_`` (sync code awaiting the driver): a real server's reply is in flight."""
-
-    @functools.wraps(await_)
-    def wrapper(awaitable: Awaitable[T]) -> T:
-        loop = virtual_loop()
-        if loop is None:
-            return await_(awaitable)
-        with loop.in_flight.hold():
-            return await_(awaitable)
-
-    wrapper.__kata_counted__ = True  # type: ignore[attr-defined]
-    return wrapper
-
-
-def counted_socket_io(
-    fn: Callable[..., Coroutine[Any, Any, T]],
-) -> Callable[..., Coroutine[Any, Any, T]]:
-    """Like ``counted_thread_work``, for a client method waiting on a real server's socket."""
-    counted = counted_thread_work(fn)
-
-    @functools.wraps(fn)
-    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
-        if type(self).__module__.startswith("fakeredis"):
-            return await fn(self, *args, **kwargs)  # in-process: nothing to wait for
-        return await counted(self, *args, **kwargs)
-
-    wrapper.__kata_counted__ = True  # type: ignore[attr-defined]
-    return wrapper
-
-
-def _install_thread_accounting() -> None:
-    """Count work the loop waits for in real time (idempotent).
-
-    aiosqlite's and anyio's worker threads; and, for the real back-ends, every
-    driver round trip of asyncpg (through SQLAlchemy's ``await_``) and of redis.
-    Without this the clock would jump to the next timer while a reply is on
-    its way, and a driver's own timeout would fire in modeled time.
-    """
-    import aiosqlite.core
-    import anyio.to_thread
-    import redis.asyncio.connection
-    import sqlalchemy.connectors.asyncio
-    import sqlalchemy.dialects.postgresql.asyncpg
-
-    for name in ("_execute", "_connect", "close"):
-        method = getattr(aiosqlite.core.Connection, name)
-        if not getattr(method, "__kata_counted__", False):
-            setattr(aiosqlite.core.Connection, name, counted_thread_work(method))
-    if not getattr(anyio.to_thread.run_sync, "__kata_counted__", False):
-        anyio.to_thread.run_sync = counted_thread_work(anyio.to_thread.run_sync)  # type: ignore[assignment]
-    for module in (sqlalchemy.connectors.asyncio, sqlalchemy.dialects.postgresql.asyncpg):
-        await_ = getattr(module, "await_")  # noqa: B009  # not in the module's public type
-        if not getattr(await_, "__kata_counted__", False):
-            setattr(module, "await_", counted_await(await_))  # noqa: B010
-    connection = redis.asyncio.connection.AbstractConnection
-    for name in ("connect", "read_response"):
-        method = getattr(connection, name)
-        if not getattr(method, "__kata_counted__", False):
-            setattr(connection, name, counted_socket_io(method))
+from collections.abc import Callable
 
 
 def now() -> float:
@@ -244,35 +36,10 @@ def block(seconds: float) -> None:
     if _blocker is not None:
         _blocker(seconds)
         return
+    from harness.world.clock import virtual_loop
+
     loop = virtual_loop()
     if loop is not None:
         loop.advance(seconds)
     else:
         time.sleep(seconds)
-
-
-_real_perf_counter = time.perf_counter
-
-
-def virtual_perf_counter() -> float:
-    """``time.perf_counter`` while grading: the virtual clock on the loop's thread.
-
-    So an app's own timing code (``start = time.perf_counter()`` in a
-    middleware, as in the lecture) measures modeled time, like the harness.
-    Worker threads and code outside a virtual loop get the real counter.
-    """
-    loop = asyncio._get_running_loop()
-    if isinstance(loop, VirtualTimeLoop):
-        return loop.time()
-    return _real_perf_counter()
-
-
-def run(main: Awaitable[T]) -> T:
-    """Run a coroutine to completion on a fresh virtual-time loop."""
-    _install_thread_accounting()
-    time.perf_counter = virtual_perf_counter
-    try:
-        with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
-            return runner.run(main)  # type: ignore[arg-type]
-    finally:
-        time.perf_counter = _real_perf_counter

@@ -1,169 +1,38 @@
-"""The simulated database: a real SQLAlchemy async engine whose statements cost time.
+"""What an app imports for its database: ``Depends(get_db)``, and ``engine()`` for its own instruments.
 
-Every statement waits its modeled round trip (default 5 ms) where the driver
-sends it (SQLAlchemy's ``do_execute`` dialect event) and is recorded, with
-its fingerprint and the student's call site, on the request being measured.
-A statement on a large table also pays for its plan (``harness.plans``): a
-full scan by the row, an index search a constant. Apps get sessions with
-``Depends(get_db)``.
+Under grading the app runs in an app host, whose engine sends every statement
+to the world (``harness.apphost.drivers``); under ``kata serve`` and in your
+own tests it is the world's engine in the same process. Either way the app's
+code is the same.
 """
 
 from __future__ import annotations
 
-import asyncio
-import warnings
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import event, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.util import await_
-
-from harness import measure
-from harness.config import env_number
-from harness.fingerprint import fingerprint
-from harness.models import Base
-from harness.plans import PlanCost, PlanStep, mentions, read_plan
-
-DEFAULT_QUERY_LATENCY_MS = 5.0
-
-# An implicit lazy load in async code fails (MissingGreenlet, reported to the
-# student) after aiosqlite created a cursor coroutine it never awaits: noise.
-warnings.filterwarnings("ignore", message="coroutine 'Connection.cursor' was never awaited")
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
-@dataclass(frozen=True)
-class QueryLatency:
-    """Modeled cost of one statement: a fixed round trip."""
+class ActiveDatabase(Protocol):
+    """The world's database in process, or the app host's engine into the world."""
 
-    per_statement_ms: float = DEFAULT_QUERY_LATENCY_MS
-
-    def seconds(self, statement: str) -> float:
-        return self.per_statement_ms / 1000
-
-    @classmethod
-    def from_env(cls) -> QueryLatency:
-        return cls(env_number("KATA_QUERY_LATENCY_MS", DEFAULT_QUERY_LATENCY_MS, "ms"))
+    engine: AsyncEngine
+    sessionmaker: Any
 
 
-class Database:
-    """An async engine with the latency model and query recording attached."""
-
-    def __init__(
-        self, url: str, latency: QueryLatency | None = None, plan_cost: PlanCost | None = None, **engine_kwargs: Any
-    ) -> None:
-        self.url = url
-        self.latency = latency or QueryLatency()
-        self.plan_cost = plan_cost or PlanCost.from_env()
-        # Tables with at least plan_cost.large_table_rows rows, and their counts (read by warm_up).
-        self.large_tables: dict[str, int] = {}
-        self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._attach(self.engine)
-
-    def _attach(self, engine: AsyncEngine) -> None:
-        sync_engine = engine.sync_engine
-
-        @event.listens_for(sync_engine, "before_cursor_execute")
-        def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-            conn.info["kata_query"] = (asyncio.get_running_loop().time(), 0.0, ())
-
-        def round_trip(cursor, statement, *rest) -> bool:  # type: ignore[no-untyped-def]
-            # The wait sits where the driver talks to the server, so an app's own
-            # cursor events (a query profiler, Server-Timing) see it, as in reality.
-            # We run inside SQLAlchemy's greenlet: await_ suspends this statement
-            # on the event loop, like a network round trip.
-            context = rest[-1]
-            cost = self.latency.seconds(statement)
-            plan = self._plan(context, statement, rest[0] if len(rest) == 2 else None)
-            cost += self.plan_cost.seconds(plan, self.large_tables)
-            try:
-                info = context.root_connection.info
-            except NotImplementedError:  # the dialect's first-connect checks: no request's statement
-                info = {}
-            start = info.get("kata_query", (asyncio.get_running_loop().time(),))[0]
-            info["kata_query"] = (start, cost, tuple(step.detail for step in plan))
-            if cost:
-                await_(asyncio.sleep(cost))
-            return False  # the driver still executes the statement
-
-        for name in ("do_execute", "do_execute_no_params", "do_executemany"):
-            event.listen(sync_engine, name, round_trip)
-
-        @event.listens_for(sync_engine, "after_cursor_execute")
-        def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-            self._record(conn, statement, error=None)
-
-        @event.listens_for(sync_engine, "handle_error")
-        def failed(exception_context):  # type: ignore[no-untyped-def]
-            conn = exception_context.connection
-            statement = exception_context.statement
-            if conn is not None and statement is not None:
-                error = exception_context.original_exception
-                self._record(conn, statement, error=f"{type(error).__name__}: {error}")
-
-    def _plan(self, context: Any, statement: str, parameters: Any) -> list[PlanStep]:
-        """The plan of a statement on a large table (others are not asked: no cost, no overhead)."""
-        if not self.large_tables or context.executemany or not mentions(statement, set(self.large_tables)):
-            return []
-        if not statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH")):
-            return []
-        dbapi_connection = context.root_connection.connection.dbapi_connection
-        try:
-            return read_plan(dbapi_connection, context.dialect.name, statement, parameters or ())
-        except Exception:
-            return []  # the statement itself will fail and say why
-
-    def _record(self, conn: Any, statement: str, error: str | None) -> None:
-        metrics = measure.current()
-        started = conn.info.pop("kata_query", None)
-        if metrics is None or started is None:
-            return
-        start, cost, plan = started
-        metrics.queries.append(
-            measure.QueryEvent(
-                sql=statement,
-                fingerprint=fingerprint(statement),
-                start=start,
-                end=asyncio.get_running_loop().time(),
-                cost=cost,
-                call_site=measure.call_site(),
-                error=error,
-                plan=plan,
-            )
-        )
-
-    async def warm_up(self) -> None:
-        """Open a pooled connection now, so first-connect work is not charged to a request.
-
-        Also counts the rows of every table once: the plan cost of a scan.
-        """
-        async with self.engine.connect() as conn:
-            await conn.exec_driver_sql("SELECT 1")
-            for table in Base.metadata.sorted_tables:
-                rows = await conn.scalar(select(func.count()).select_from(table)) or 0
-                if rows >= self.plan_cost.large_table_rows:
-                    self.large_tables[table.name] = rows
-
-    async def dispose(self) -> None:
-        await self.engine.dispose()
+_active: ActiveDatabase | None = None
 
 
-_active: Database | None = None
-
-
-def activate(database: Database | None) -> None:
+def activate(database: ActiveDatabase | None) -> None:
     """Make ``get_db`` hand out sessions of this database (None: none)."""
     global _active
     _active = database
 
 
-def active() -> Database:
+def active() -> ActiveDatabase:
     if _active is None:
-        raise RuntimeError(
-            "no kata database is active: run the app with `kata serve`, `kata check` or inside harness.world.World"
-        )
+        raise RuntimeError("no kata database is active: run the app with `kata serve`, `kata check` or inside a World")
     return _active
 
 

@@ -24,9 +24,9 @@ from typing import Any
 
 from sqlalchemy import event
 
-from harness import db, measure
-from harness.fingerprint import fingerprint, short
+from harness import db, sites
 from harness.words import n_queries
+from harness.world.fingerprint import fingerprint, short
 
 SHOWN = 20
 
@@ -64,7 +64,7 @@ def capture_queries(engine: Any | None = None) -> Iterator[QueryLog]:
     log = QueryLog()
 
     def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        log.statements.append((statement, measure.call_site()))
+        log.statements.append((statement, sites.call_site()))
 
     event.listen(target, "after_cursor_execute", record)
     try:
@@ -87,7 +87,7 @@ def assert_max_queries(budget: int, engine: Any | None = None) -> Iterator[Query
 
 async def count_queries(app: Any, path: str, scale: str, method: str = "GET", **request: Any) -> QueryLog:
     """Run one request against ``app`` in a fresh world at ``scale`` and log its statements."""
-    from harness.world import World
+    from harness.world.world import World
 
     async with World(scale=scale) as world:
         async with world.serve(app) as client:

@@ -23,7 +23,7 @@ def _private_state(tmp_path, monkeypatch):
 
 def kata(*args: str) -> list[str]:
     """The `kata` command as a subprocess argv, from this interpreter's environment."""
-    return [sys.executable, "-c", "from harness.cli import main; main()", *args]
+    return [sys.executable, "-c", "from harness.frontends.cli import main; main()", *args]
 
 
 def free_port() -> int:

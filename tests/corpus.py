@@ -267,8 +267,8 @@ CASES: dict[str, Case] = {
         [
             (
                 "import httpx\n",
-                "import httpx\n\nimport harness.clock\n\n"
-                "harness.clock.VirtualTimeLoop.time = lambda self: 0.0  # time stands still\n",
+                "import httpx\n\nimport harness.world.clock\n\n"
+                "harness.world.clock.VirtualTimeLoop.time = lambda self: 0.0  # time stands still\n",
             )
         ],
         STARTER,

@@ -13,7 +13,8 @@ import corpus
 import pytest
 from conftest import ROOT, chromium, kata
 
-from harness import autograde, catalog, checks
+from harness import catalog
+from harness.engine import autograde, checks
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from load import CpuLoad  # noqa: E402
@@ -368,7 +369,7 @@ def test_one_copy_of_the_kata_among_other_folders_is_graded(tmp_path):
 
 
 def test_staff_hear_when_grading_cannot_drop_root(monkeypatch):
-    from harness import isolation
+    from harness.engine import isolation
 
     monkeypatch.setattr(isolation.os, "geteuid", lambda: 0)
     monkeypatch.setattr(isolation, "unprivileged_user", lambda name: None)

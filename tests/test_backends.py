@@ -19,9 +19,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from test_meta import assert_verdict
 
-from harness import catalog, checks, clock, profiling
+from harness import catalog
 from harness.catalog import KataError
-from harness.world import World
+from harness.engine import checks
+from harness.frontends import profiling
+from harness.world import clock
+from harness.world.world import World
 
 POSTGRES = os.environ.get("KATA_DATABASE_URL")
 REDIS = os.environ.get("KATA_REDIS_URL")

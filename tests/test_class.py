@@ -131,7 +131,7 @@ def _fits_1400_px_in_chromium(html):
 
 
 def test_the_histogram_counts_whole_points():
-    from harness.compare import Cell, histogram
+    from harness.frontends.compare import Cell, histogram
 
     class Scored:  # a cell's graded result, as far as the histogram reads it
         def __init__(self, score: float) -> None:

@@ -121,7 +121,7 @@ def test_an_app_that_runs_out_of_memory_at_import_says_so(tmp_path):
 
 def test_hints_wrap_and_keep_every_word_at_80_columns():
     """A bullet longer than the terminal wraps; no word is cut off."""
-    from harness import state
+    from harness.frontends import state
 
     sections = state.hints(catalog.find("02"))
     for number, section in enumerate(sections, 1):

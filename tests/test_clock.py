@@ -6,7 +6,7 @@ import time
 
 import aiosqlite
 
-from harness import clock
+from harness.world import clock
 
 
 def test_gather_costs_the_slowest_sleep():

@@ -3,7 +3,9 @@
 import sys
 from pathlib import Path
 
-from harness import catalog, checks, profiling
+from harness import catalog
+from harness.engine import checks
+from harness.frontends import profiling
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from load import CpuLoad  # noqa: E402

@@ -1,4 +1,4 @@
-from harness.fingerprint import fingerprint, short
+from harness.world.fingerprint import fingerprint, short
 
 
 def test_values_become_placeholders():

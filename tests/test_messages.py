@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from harness import catalog, checks, state
+from harness import catalog
+from harness.engine import checks
+from harness.frontends import state
 
 # Per exercise: the fix in code or in words. Case-insensitive substrings.
 GIVEAWAYS: dict[str, tuple[str, ...]] = {

@@ -16,8 +16,10 @@ import corpus
 import pytest
 from conftest import ROOT
 
-from harness import catalog, checks, isolation, profiling
-from harness.seed import PUBLIC_SEED, dataset
+from harness import catalog
+from harness.engine import checks, isolation
+from harness.frontends import profiling
+from harness.world.seed import PUBLIC_SEED, dataset
 
 EXERCISES = catalog.exercises()
 

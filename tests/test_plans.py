@@ -1,6 +1,7 @@
 """Plan-dependent cost: reading plans in either database's words, and what they cost."""
 
-from harness.plans import PlanCost, PlanStep, _postgres_steps, aliases, parse_details
+from harness.settings import PlanCost
+from harness.world.plans import PlanStep, _postgres_steps, aliases, parse_details
 
 
 def test_aliases_cover_joins_and_comma_lists():

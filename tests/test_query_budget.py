@@ -2,9 +2,11 @@
 
 import pytest
 
-from harness import catalog, clock, loader
+from harness import catalog
+from harness.apphost import loader
 from harness.query_budget import assert_constant_queries, assert_max_queries
-from harness.world import World
+from harness.world import clock
+from harness.world.world import World
 
 STARTER = catalog.find("01").app_file(catalog.CATALOG_DIR)
 SOLUTION = catalog.find("01").app_file(catalog.SOLUTIONS_DIR)

@@ -83,7 +83,7 @@ def checkout(tmp_path_factory):
             shutil.copy(ROOT / "solutions" / fixed / "app.py", work / fixed)
     shims = root / "bin"
     shims.mkdir()
-    for name, how in (("kata", '-c "from harness.cli import main; main()"'), ("pytest", "-m pytest")):
+    for name, how in (("kata", '-c "from harness.frontends.cli import main; main()"'), ("pytest", "-m pytest")):
         (shims / name).write_text(f'#!/bin/sh\nexec "{sys.executable}" {how} "$@"\n')
         (shims / name).chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KATA_DATABASE_URL", "KATA_REDIS_URL"))}
@@ -224,8 +224,22 @@ def test_the_module_tree_names_every_module_of_the_harness():
     tree = next(text for _, language, text in BLOCKS if not language).splitlines()
     start = next(i for i, line in enumerate(tree) if line.startswith("harness/"))
     end = next((i for i in range(start + 1, len(tree)) if not tree[i].startswith(" ")), len(tree))
-    named = set(re.findall(r"\b(\w+)\.py\b", "\n".join(tree[start + 1 : end])))
-    modules = {p.stem for p in (ROOT / "harness").glob("*.py")} - {"__init__"}
+    named, package = set(), ""
+    for line in tree[start + 1 : end]:
+        indent = len(line) - len(line.lstrip())
+        folder = re.match(r"\s*(\w+)/\s", line)
+        if folder and indent == 2:
+            package = folder.group(1) + "/"
+            continue
+        if indent == 2:
+            package = ""
+        if indent <= 4:
+            # the first column names the modules: "x.py", or "x.py, y.py"
+            head = line.strip().split("  ")[0]
+            named |= {package + name for name in re.findall(r"\b(\w+\.py)\b", head)}
+            named |= {package + name for name in re.findall(r"(\w+\.py):", line)}
+    modules = {str(p.relative_to(ROOT / "harness")) for p in (ROOT / "harness").rglob("*.py")}
+    modules -= {m for m in modules if m.endswith("/__init__.py")}  # a package is named by its folder line
     assert modules - named == set(), "modules missing from the README's tree"
     assert named - modules == set(), "the README's tree names modules that do not exist"
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from conftest import ROOT, git, run_kata
 
-from harness import catalog, starters
+from harness import catalog
+from harness.frontends import starters
 
 
 def test_every_exercise_records_its_starter():

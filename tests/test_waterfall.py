@@ -4,8 +4,9 @@ import io
 
 from rich.console import Console
 
-from harness import catalog, waterfall
-from harness.profiling import profile
+from harness import catalog
+from harness.frontends import waterfall
+from harness.frontends.profiling import profile
 
 
 def _text(metrics, width: int) -> str:

@@ -9,13 +9,13 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from harness import clock
 from harness.catalog import KataError
-from harness.db import QueryLatency, get_db
+from harness.db import get_db
 from harness.models import Organization
-from harness.network import Network
-from harness.seed import Dataset, generate_rows, parse_scale
-from harness.world import World
+from harness.settings import Network, QueryLatency
+from harness.world import clock
+from harness.world.seed import Dataset, generate_rows, parse_scale
+from harness.world.world import World
 
 app = FastAPI()
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from harness import wire
 from harness.apphost.channel import Channel, WorldError, current_request
-from harness.measure import call_site
+from harness.sites import call_site
 
 # --- SQL --------------------------------------------------------------------
 

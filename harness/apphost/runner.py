@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from harness import cache as caching
-from harness import clock, db, loader, wire
-from harness.apphost import drivers
+from harness import clock, db, wire
+from harness.apphost import drivers, loader
 from harness.apphost.channel import Channel, current_request
+from harness.apphost.lifespan import LifespanError, lifespan
 from harness.apphost.loop import HostLoop, count_threads, virtual_perf_counter
-from harness.lifespan import LifespanError, lifespan
-from harness.measure import describe_exception
+from harness.sites import describe_exception
 
 
 class AppHost:
@@ -40,8 +40,8 @@ class AppHost:
         task.add_done_callback(self.tasks.discard)
 
     async def main(self) -> None:
-        db.activate(self.database)  # type: ignore[arg-type]
-        caching.activate(self.cache)  # type: ignore[arg-type]
+        db.activate(self.database)
+        caching.activate(self.cache)
         await self.begin.wait()
         try:
             await self.database.warm_up()

@@ -2,7 +2,7 @@
 
     python -I -m harness.apphost.zygote CONTROL_FD [--memory-mb N]
 
-Started by the world (``harness.remote``), as an unprivileged user where it
+Started by the world (``harness.world.boundary``), as an unprivileged user where it
 can be. For each world it receives, on the control socket, the app file and
 one end of a fresh socket pair; it forks a child that locks itself down,
 imports the app and serves that world, and answers with the child's pid.

@@ -13,12 +13,12 @@ from pathlib import Path
 import uvicorn
 from rich.console import Console
 
-from harness import loader
+from harness.apphost import loader
 from harness.catalog import KataError
-from harness.measure import MeasuringMiddleware, RequestMetrics
 from harness.spec import WorldOptions
 from harness.words import n_queries
-from harness.world import World
+from harness.world.measure import MeasuringMiddleware, RequestMetrics
+from harness.world.world import World
 
 
 class _Server(uvicorn.Server):

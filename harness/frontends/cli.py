@@ -18,10 +18,12 @@ from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
-from harness import catalog, checks, state, waterfall
+from harness import catalog
+from harness.apphost.loader import SubmissionError
 from harness.catalog import Exercise, KataError
-from harness.isolation import DEFAULT_WALL_SECONDS, Limits
-from harness.loader import SubmissionError
+from harness.engine import checks
+from harness.engine.isolation import DEFAULT_WALL_SECONDS, Limits
+from harness.frontends import state, waterfall
 from harness.words import n_queries
 
 app = typer.Typer(
@@ -129,7 +131,7 @@ def check(
     time_limit: TimeLimitOption = DEFAULT_WALL_SECONDS,
 ) -> None:
     """Grade one exercise: correctness first, then the measured budgets (points as `kata grade` gives them)."""
-    from harness import isolation, results
+    from harness.engine import isolation, results
 
     try:
         exercise = catalog.find(exercise_key)
@@ -183,7 +185,7 @@ def watch(
     runs: Annotated[int | None, typer.Option(hidden=True, help="Stop after this many checks (tests).")] = None,
 ) -> None:
     """Check now, then again each time you save; after a pass, n moves on to the next exercise (q stops)."""
-    from harness.workspace import watch as run_watch
+    from harness.frontends.workspace import watch as run_watch
 
     try:
         exercise = catalog.find(exercise_key)
@@ -204,7 +206,7 @@ def reset(
     ] = None,
 ) -> None:
     """Put the pristine starter back (whatever you committed); your version is saved in .kata/backups/ first."""
-    from harness.workspace import reset as run_reset
+    from harness.frontends.workspace import reset as run_reset
 
     try:
         exercise = catalog.find(exercise_key)
@@ -292,9 +294,9 @@ def profile(
     time_limit: TimeLimitOption = DEFAULT_WALL_SECONDS,
 ) -> None:
     """Measure one request: queries by fingerprint (with plans), time split, and a waterfall."""
-    from harness.profiling import profile as run_profile
-    from harness.seed import parse_scale
-    from harness.services import Services
+    from harness.frontends.profiling import profile as run_profile
+    from harness.world.seed import parse_scale
+    from harness.world.services import Services
 
     try:
         exercise = catalog.find(exercise_key)
@@ -385,8 +387,8 @@ def serve(
     port: int = 8000,
 ) -> None:
     """Run the app with uvicorn; latencies are real, so curl and browsers feel them."""
-    from harness.checks import profile_request, profile_scale
-    from harness.serving import serve as run_server
+    from harness.engine.checks import profile_request, profile_scale
+    from harness.frontends.serving import serve as run_server
 
     try:
         exercise = catalog.find(exercise_key)
@@ -440,7 +442,7 @@ def _grading_progress(limits: Limits) -> Iterator[Callable[[int, int, str], None
     """A progress bar on stderr (grading processes done of all, and the last one); yields its ``on_done``."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from harness.isolation import privilege_note
+    from harness.engine.isolation import privilege_note
 
     note = privilege_note(limits)
     if note:
@@ -479,8 +481,8 @@ def grade(
     """Autograde a submission (results.json for Gradescope, junit.xml, report.json), or a class of them."""
     import time
 
-    from harness import results, submissions
-    from harness.submissions import Submission
+    from harness.engine import results, submissions
+    from harness.engine.submissions import Submission
 
     start = time.perf_counter()
     try:
@@ -497,7 +499,7 @@ def grade(
             results.write_atomically(folder / "results.json", zero)
     except (KataError, OSError) as error:
         raise _fail(str(error)) from None
-    from harness.autograde import grade_many
+    from harness.engine.autograde import grade_many
 
     with _grading_progress(limits) as on_done:
         graded = grade_many(members, exercises, seed, limits, jobs, on_done=on_done)
@@ -508,7 +510,7 @@ def grade(
         else:
             results.write_results(out, graded[0], seconds)
         if github_output is not None:
-            from harness.classroom import write_outputs
+            from harness.frontends.classroom import write_outputs
 
             write_outputs(github_output, graded[0].graded)
     except OSError as error:
@@ -544,7 +546,7 @@ def _print_grades(result) -> None:  # type: ignore[no-untyped-def]
 
 
 def _print_class(graded, exercises) -> None:  # type: ignore[no-untyped-def]
-    from harness import compare as comparing
+    from harness.frontends import compare as comparing
 
     rows = comparing.table(graded, exercises)
     console.print(comparing.terminal_table(rows, exercises, console.width))
@@ -573,8 +575,9 @@ def compare(
     jobs: JobsOption = 1,
 ) -> None:
     """Compare submissions side by side: points, queries, modeled time, bytes, improvement, pass rates."""
-    from harness import compare as comparing
-    from harness import report_html, results
+    from harness.engine import results
+    from harness.frontends import compare as comparing
+    from harness.frontends import report_html
 
     try:
         exercises = _selected(exercise)
@@ -613,7 +616,7 @@ def student_template(
     replace: Annotated[bool, typer.Option(help="Write over a template this command made before.")] = False,
 ) -> None:
     """Write the repository a course hands out, from the last commit: no solutions, no kata tests, no hidden seed."""
-    from harness import template
+    from harness.frontends import template
 
     try:
         written = template.write(out, git=git, replace=replace)

@@ -16,8 +16,9 @@ from typing import Any
 
 import httpx
 
-from harness import clock, loader
-from harness.world import Client, World
+from harness.apphost import loader
+from harness.world import clock
+from harness.world.world import Client, World
 
 
 class WorldClient:

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import wire
+from harness import settings, wire
 
 # Real seconds a new app host may take to import app.py before the grader gives up on it.
 IMPORT_SECONDS = 60.0
-HOST_ENV = ("PATH", "LANG", "LC_ALL")
 ENDED = "the app's process ended"
 CRASH_HINT = "does app.py call os._exit() or crash the interpreter?"
 
@@ -51,8 +50,9 @@ class Zygote:
             return
         (self.workdir / "tmp").mkdir(exist_ok=True)
         ours, theirs = socket.socketpair()
-        env = {k: os.environ[k] for k in HOST_ENV if k in os.environ}
-        env.update(HOME=str(self.workdir), TMPDIR=str(self.workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1")
+        env = settings.environment(
+            settings.HOST_ENV, HOME=str(self.workdir), TMPDIR=str(self.workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1"
+        )
         command = [sys.executable, "-I", "-m", "harness.apphost.zygote", str(theirs.fileno())]
         if self.memory_mb:
             command += ["--memory-mb", str(self.memory_mb)]
@@ -124,7 +124,7 @@ class Zygote:
 
     def probe(self, app_file: Path) -> None:
         """Import ``app_file`` in a host of its own: ``SubmissionError`` with the reason if it cannot be."""
-        from harness.loader import SubmissionError
+        from harness.apphost.loader import SubmissionError
 
         sock, pid = self.fork(app_file)
         try:
@@ -168,6 +168,6 @@ def kill(pid: int) -> None:
 
 def host_user() -> str | None:
     """``nobody`` when grading runs as root and that user can run the kata's Python."""
-    from harness.isolation import unprivileged_user
+    from harness.engine.isolation import unprivileged_user
 
     return unprivileged_user("nobody")

@@ -1,9 +1,9 @@
 """The world process: grades one exercise of one submission, reports on a private channel.
 
-    python -I -m harness.worker EXERCISE APP_TREE --seed N [--host-user nobody]
+    python -I -m harness.engine.worker EXERCISE APP_TREE --seed N [--host-user nobody]
 
-Started by ``harness.isolation``. It never imports the submission: the app
-runs in app hosts it forks (``harness.remote``), as ``--host-user`` when
+Started by ``harness.engine.isolation``. It never imports the submission: the app
+runs in app hosts it forks (``harness.world.boundary``), as ``--host-user`` when
 given. Their output (fd 1 and 2, inherited) goes to a log file; the parent
 reads only this process's JSON lines: ``{"phase": ...}`` as it goes, then
 ``{"report": {...}}``. The process makes itself non-dumpable, so a process of
@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m harness.worker")
+    parser = argparse.ArgumentParser(prog="python -m harness.engine.worker")
     parser.add_argument("exercise")
     parser.add_argument("tree", type=Path)
     parser.add_argument("--seed", type=int, required=True)
@@ -44,7 +44,7 @@ def main() -> None:
     sys.stderr = os.fdopen(2, "w", buffering=1)
 
     # The app hosts' parent imports FastAPI and SQLAlchemy while we import the grader.
-    from harness.hosts import Zygote
+    from harness.world.hosts import Zygote
 
     hosts = Zygote(user=args.host_user, memory_mb=args.memory_mb)
     hosts.launch()
@@ -54,7 +54,8 @@ def main() -> None:
         channel.write(json.dumps(message) + "\n")
         channel.flush()
 
-    from harness import catalog, checks
+    from harness import catalog
+    from harness.engine import checks
 
     exercise = catalog.find(args.exercise)
     try:

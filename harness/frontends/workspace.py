@@ -23,8 +23,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.markdown import Markdown
 
-from harness import starters, state
 from harness.catalog import KATA_ROOT, Exercise, KataError, exercises, resolve_target
+from harness.frontends import starters, state
 
 
 def _snapshot(folder: Path) -> dict[Path, str]:
@@ -101,7 +101,7 @@ def watch(
         command = [
             sys.executable,
             "-c",
-            "from harness.cli import main; main()",
+            "from harness.frontends.cli import main; main()",
             "check",
             exercise.number,
             "--path",

@@ -17,14 +17,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import clock, loader
+from harness.apphost import loader
 from harness.catalog import Exercise, KataError, resolve_target
-from harness.config import env_int
-from harness.db import QueryLatency
-from harness.hosts import Zygote, host_user
-from harness.measure import RequestMetrics
-from harness.seed import PUBLIC_SEED, Dataset, dataset
-from harness.world import Client, Exchange, RequestHung, World
+from harness.settings import QueryLatency, env_int
+from harness.world import clock
+from harness.world.hosts import Zygote, host_user
+from harness.world.measure import RequestMetrics
+from harness.world.seed import PUBLIC_SEED, Dataset, dataset
+from harness.world.world import Client, Exchange, RequestHung, World
 
 DEFAULT_HIDDEN_SEED = 2026
 

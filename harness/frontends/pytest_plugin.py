@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import catalog, checks, isolation
+from harness import catalog
+from harness.engine import checks, isolation
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def kata_target(request: pytest.FixtureRequest) -> Path:
     """The folder holding NN_slug/: found in a repository, its exercises/, or one folder deeper, as `kata grade`
     finds it."""
-    from harness import submissions
+    from harness.engine import submissions
 
     try:
         return submissions.locate(catalog.resolve_target(request.config.getoption("kata_target")))
@@ -102,7 +103,7 @@ def kata_app_file(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture
 def kata_client(kata_app_file: Path):  # type: ignore[no-untyped-def]
     """A sync client into the app under test, in a simulated world at scale 10x8, on the virtual clock."""
-    from harness.testing import WorldClient
+    from harness.frontends.testing import WorldClient
 
     client = WorldClient(kata_app_file)
     yield client
@@ -112,8 +113,9 @@ def kata_client(kata_app_file: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def kata_constant_queries(kata_app_file: Path):  # type: ignore[no-untyped-def]
     """``kata_constant_queries(path, scales=("5x4", "50x20"))``: the app under test, one fresh world per scale."""
-    from harness import clock, loader
+    from harness.apphost import loader
     from harness.query_budget import assert_constant_queries
+    from harness.world import clock
 
     def check(path: str, scales: tuple[str, ...] = ("5x4", "50x20")) -> dict[str, int]:
         return clock.run(assert_constant_queries(loader.load_app(kata_app_file), path, scales))

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import checks, isolation
 from harness.catalog import Exercise
-from harness.results import Graded, Result
-from harness.submissions import NotGradable, Submission
+from harness.engine import checks, isolation
+from harness.engine.results import Graded, Result
+from harness.engine.submissions import NotGradable, Submission
 
 
 def folder_digest(tree: Path, exercise: Exercise) -> str | None:

@@ -1,7 +1,7 @@
 """Grade a submission's exercise in a subprocess the grader supervises.
 
-The subprocess (``harness.worker``) is the world: it measures and judges, and
-runs the submission only in app hosts of its own (``harness.remote``), which,
+The subprocess (``harness.engine.worker``) is the world: it measures and judges, and
+runs the submission only in app hosts of its own (``harness.world.boundary``), which,
 when the grader runs as root and the installation allows it, run as an
 unprivileged user who cannot write the grader's results. It sees a private
 copy of the one exercise folder, runs in a fresh temporary directory (so a
@@ -25,22 +25,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import catalog, checks
+from harness import catalog, settings
 from harness.catalog import Exercise
-
-PASSED_THROUGH_ENV = (
-    "PATH",
-    "LANG",
-    "LC_ALL",
-    "KATA_HOME",
-    "KATA_QUERY_LATENCY_MS",
-    "KATA_BANDWIDTH_MBIT",
-    "KATA_SCAN_US_PER_ROW",
-    "KATA_CACHE_LATENCY_MS",
-    "KATA_DATABASE_URL",  # the real back-ends, when chosen
-    "KATA_REDIS_URL",
-)
-
+from harness.engine import checks
 
 DEFAULT_WALL_SECONDS = 60.0
 OUTPUT_LIMIT = 20_000  # characters of the submission's own output kept for the student (the end of it)
@@ -110,13 +97,13 @@ def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: L
         copy = workdir / "submission" / exercise.name
         shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         (workdir / "tmp").mkdir()
-        env = {k: os.environ[k] for k in PASSED_THROUGH_ENV if k in os.environ}
+        env = settings.environment(settings.WORLD_ENV)
         env.update(HOME=str(workdir), TMPDIR=str(workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1")
         command = [
             sys.executable,
             "-I",
             "-m",
-            "harness.worker",
+            "harness.engine.worker",
             exercise.name,
             str(workdir / "submission"),
             "--seed",

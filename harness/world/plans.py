@@ -16,8 +16,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from harness.config import env_number
-
 # FROM customers / JOIN customers AS c / FROM "orders" o: alias -> table.
 _FROM = re.compile(
     r'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?(\w+)"?(?:\s+(?:AS\s+)?"?(?!(?:WHERE|JOIN|ON|LEFT|INNER|ORDER|GROUP|LIMIT|SET)\b)(\w+)"?)?',
@@ -32,30 +30,6 @@ class PlanStep:
     kind: str
     table: str
     detail: str
-
-
-@dataclass(frozen=True)
-class PlanCost:
-    """What plan steps cost, on top of the statement's round trip."""
-
-    scan_us_per_row: float = 2.0
-    search_ms: float = 0.2
-    large_table_rows: int = 10_000
-
-    @classmethod
-    def from_env(cls) -> PlanCost:
-        return cls(scan_us_per_row=env_number("KATA_SCAN_US_PER_ROW", 2.0, "µs"))
-
-    def seconds(self, steps: list[PlanStep], rows: dict[str, int]) -> float:
-        total = 0.0
-        for step in steps:
-            if rows.get(step.table, 0) < self.large_table_rows:
-                continue  # small tables live in memory: the round trip covers them
-            if step.kind == "SCAN":
-                total += rows[step.table] * self.scan_us_per_row / 1_000_000
-            else:
-                total += self.search_ms / 1000
-        return total
 
 
 def mentions(statement: str, tables: set[str]) -> bool:

@@ -21,14 +21,17 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from harness import cache as caching
-from harness import db, measure, postgres
-from harness.lifespan import lifespan
-from harness.network import Network
-from harness.seed import DEFAULT_SCALE, PUBLIC_SEED, dataset_file, parse_scale
-from harness.services import Services
+from harness import db
+from harness.apphost.lifespan import lifespan
+from harness.settings import Network, QueryLatency
+from harness.world import measure, postgres
+from harness.world.database import Database
+from harness.world.redis_server import Cache, redis_url_from_env
+from harness.world.seed import DEFAULT_SCALE, PUBLIC_SEED, dataset_file, parse_scale
+from harness.world.services import Services
 
 if TYPE_CHECKING:
-    from harness.hosts import Zygote
+    from harness.world.hosts import Zygote
 
 # Modeled seconds a single request may take before it counts as hung.
 REQUEST_TIMEOUT_SECONDS = 120.0
@@ -104,19 +107,19 @@ class World:
         self,
         scale: str = DEFAULT_SCALE,
         seed: int = PUBLIC_SEED,
-        latency: db.QueryLatency | None = None,
+        latency: QueryLatency | None = None,
         network: Network | None = None,
         large_tables: bool = False,
         cache: bool = False,
     ) -> None:
         self.scale = parse_scale(scale)
         self.seed = seed
-        self.latency = latency or db.QueryLatency.from_env()
+        self.latency = latency or QueryLatency.from_env()
         self.network = network or Network.from_env()
         self.services = Services(seed)
         self.large_tables = large_tables
-        self.database: db.Database | None = None
-        self.cache: caching.Cache | None = None
+        self.database: Database | None = None
+        self.cache: Cache | None = None
         self._with_cache = cache
 
     async def __aenter__(self) -> World:
@@ -142,11 +145,11 @@ class World:
             path = tmp / "kata.sqlite3"
             shutil.copyfile(dataset_file(self.scale, self.seed, self.large_tables), path)
             url = f"sqlite+aiosqlite:///{path}"
-        database = self.database = db.Database(url, self.latency)
+        database = self.database = Database(url, self.latency)
         resources.push_async_callback(database.dispose)
         await database.warm_up()
         if self._with_cache:
-            cache = self.cache = caching.Cache(caching.redis_url_from_env())
+            cache = self.cache = Cache(redis_url_from_env())
             resources.push_async_callback(cache.close)
             await cache.open()
             caching.activate(cache)
@@ -177,9 +180,9 @@ class World:
         """Start ``app_file`` in a fresh app host (lifespan included) and yield a measuring client.
 
         The app runs in another process; this world answers its statements,
-        calls and commands, and measures them (``harness.remote``).
+        calls and commands, and measures them (``harness.world.boundary``).
         """
-        from harness.remote import RemoteApp, hosted
+        from harness.world.boundary import RemoteApp, hosted
 
         async with hosted(self, zygote, app_file) as host:
             client = Client(RemoteApp(host), self.network, self)

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import catalog, checks
+from harness import catalog
 from harness.catalog import Exercise, KataError
+from harness.engine import checks
 
 REPORT_FILE = "report.json"
 CLASS_FILE = "class.json"

@@ -17,8 +17,8 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from harness import starters
 from harness.catalog import KATA_ROOT, KataError, exercises
+from harness.frontends import starters
 
 LEFT_OUT = ("solutions/", "tests/", "benchmarks/", "scripts/", "autograder/gradescope/", ".ci/")
 WORKFLOW = "autograder/github-classroom/classroom.yml"

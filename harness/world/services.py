@@ -27,7 +27,7 @@ import httpx
 import httpx._transports.default as httpx_transports
 import respx
 
-from harness import measure
+from harness.world import measure
 
 OK, ERROR, SLOW, HANG = "ok", "error", "slow", "hang"
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from html import escape
 
 from harness.catalog import Exercise
-from harness.checks import profile_scale
-from harness.compare import Cell, Rows, histogram, pass_rates, total
+from harness.engine.checks import profile_scale
+from harness.frontends.compare import Cell, Rows, histogram, pass_rates, total
 from harness.words import count
 
 PASS, FAIL, PARTIAL, MISSING = "#2e7d32", "#c62828", "#ef6c00", "#9e9e9e"

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.results import Graded
+from harness.engine.results import Graded
 
 
 def runner_id(graded: Graded) -> str:

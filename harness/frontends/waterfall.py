@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from rich.table import Table
 from rich.text import Text
 
-from harness.fingerprint import short
-from harness.measure import RequestMetrics
+from harness.world.fingerprint import short
+from harness.world.measure import RequestMetrics
 
 MAX_ROWS = 48
 LABEL_WIDTH = 34

@@ -34,13 +34,14 @@ import redis.exceptions
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from harness import clock, measure, wire
-from harness.hosts import CRASH_HINT, ENDED, HostFailed, Zygote, kill
-from harness.lifespan import LifespanError
-from harness.loader import SubmissionError
+from harness import wire
+from harness.apphost.lifespan import LifespanError
+from harness.apphost.loader import SubmissionError
+from harness.world import clock, measure
+from harness.world.hosts import CRASH_HINT, ENDED, HostFailed, Zygote, kill
 
 if TYPE_CHECKING:
-    from harness.world import World
+    from harness.world.world import World
 
 # Modeled seconds the app's shutdown may take.
 SHUTDOWN_SECONDS = 30.0

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.loader import SubmissionError
+from harness.apphost.loader import SubmissionError
 
 
 class LifespanError(SubmissionError):

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import clock, loader
+from harness.apphost import loader
 from harness.catalog import Exercise
-from harness.checks import Grading, profile_request, profile_scale, profile_warm_up, send_profile_request
-from harness.measure import RequestMetrics
-from harness.seed import PUBLIC_SEED
-from harness.world import RequestHung, World
+from harness.engine.checks import Grading, profile_request, profile_scale, profile_warm_up, send_profile_request
+from harness.world import clock
+from harness.world.measure import RequestMetrics
+from harness.world.seed import PUBLIC_SEED
+from harness.world.world import RequestHung, World
 
 
 @dataclass

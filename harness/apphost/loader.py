@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from harness import measure
+from harness import sites
 from harness.catalog import KataError
 
 _counter = itertools.count(1)
@@ -42,7 +42,7 @@ def load_app(app_file: Path) -> Any:
     sys.modules[name] = module
     folder = str(app_file.parent)
     sys.path.insert(0, folder)
-    measure.watch_sources(app_file.parent)
+    sites.watch_sources(app_file.parent)
     try:
         exec(code, module.__dict__)
     except SystemExit as exc:

@@ -25,9 +25,9 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from harness.catalog import KataError
-from harness.config import without_password
 from harness.models import Base
-from harness.seed import Scale, all_rows, dataset_name
+from harness.settings import without_password
+from harness.world.seed import Scale, all_rows, dataset_name
 
 _LOCK_KEY = 0x6B617461  # "kata": one lock for every kata process on the server
 

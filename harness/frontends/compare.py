@@ -21,12 +21,13 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from harness import checks, isolation, starters
-from harness.autograde import grade_many
 from harness.catalog import Exercise, KataError
-from harness.checks import profile_scale
-from harness.results import Graded, Result, is_results_folder, read_results
-from harness.submissions import expand
+from harness.engine import checks, isolation
+from harness.engine.autograde import grade_many
+from harness.engine.checks import profile_scale
+from harness.engine.results import Graded, Result, is_results_folder, read_results
+from harness.engine.submissions import expand
+from harness.frontends import starters
 
 
 @dataclass
