@@ -28,6 +28,10 @@ def reference(data: Dataset, path: str) -> tuple[int, Any]:
     }
 
 
+# What the profile request must answer at every scale it is measured at (``Grading.profile``).
+PROFILE_REFERENCE = reference
+
+
 async def correct(g: Grading) -> str:
     paths = [f"/organizations/{org_id}/overview" for org_id in (*ORG_IDS, MISSING_ORG)]
     await compare_with_reference(g, SCALE, paths, reference)

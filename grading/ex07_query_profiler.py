@@ -35,6 +35,10 @@ def reference(data: Dataset, path: str) -> tuple[int, Any]:
     return 200, {"organization": org["name"], "member_count": org["member_count"], "projects": projects}
 
 
+# What the profile request must answer at every scale it is measured at (``Grading.profile``).
+PROFILE_REFERENCE = reference
+
+
 async def correct(g: Grading) -> str:
     paths = [
         f"/organizations/{org_id}/dashboard{suffix}" for org_id in (*ORG_IDS, MISSING_ORG) for suffix in ("", "/fast")

@@ -41,7 +41,7 @@ def build(out: Path, hidden_seed: int) -> None:
     with zipfile.ZipFile(out, "w") as archive:
         for script in ("setup.sh", "run_autograder"):
             add(archive, script, (HERE / script).read_bytes(), 0o755)
-        add(archive, SEED_FILE, f"{hidden_seed}\n".encode(), 0o644)
+        add(archive, SEED_FILE, f"{hidden_seed}\n".encode(), 0o600)
         for name in tracked_files():
             path = ROOT / name
             add(archive, name, path.read_bytes(), 0o755 if os.access(path, os.X_OK) else 0o644)

@@ -29,6 +29,8 @@ fi
 command -v make >/dev/null 2>&1 || apt_install make
 
 make install PYTHON="$PYTHON"
-# The grading processes run as `nobody` where they can: let them read the kata and run its Python.
+# The app hosts (the submissions) run as `nobody` where they can: let them read the kata and run its Python.
 chmod -R o+rX /autograder/source
+# ...but not the hidden seed: the app hosts (nobody) must not learn it.
+chmod 600 /autograder/source/kata-hidden-seed 2>/dev/null || true
 echo "setup.sh: the kata is installed in /autograder/source/.venv ($("$PYTHON" --version))"

@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def preload() -> None:
@@ -64,21 +65,30 @@ def main() -> None:
         pid = os.fork()
         if pid == 0:
             control.close()
-            _child(fds[0], Path(request["app"]), str(request.get("dialect", "sqlite")), args.memory_mb)
+            _child(fds[0], request, args.memory_mb)
         os.close(fds[0])
         control.sendall(json.dumps({"pid": pid}).encode() + b"\n")
 
 
-def _child(fd: int, app_file: Path, dialect: str, memory_mb: int | None) -> None:
+def _child(fd: int, request: dict[str, Any], memory_mb: int | None) -> None:
     code = 0
     try:
         from harness.apphost import lockdown, runner
 
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         fd = lockdown.keep_only(fd)
+        app_file = Path(request["app"])
+        inside = lockdown.sandbox(app_file.parent, [str(h) for h in request.get("hide", [])])
+        if inside is not None:
+            app_folder, writable = inside
+            app_file = app_folder / app_file.name
+        else:
+            writable = lockdown.own_temporary_folder()
+        lockdown.use_temporary_folder(writable)
         lockdown.limit_resources(memory_mb)
         sock = socket.socket(fileno=fd)
-        runner.serve(sock, app_file, dialect, lock=lambda: lockdown.install_audit_hook(Path(os.environ["TMPDIR"])))
+        dialect = str(request.get("dialect", "sqlite"))
+        runner.serve(sock, app_file, dialect, lock=lambda: lockdown.install_audit_hook(writable))
     except BaseException:  # nothing of the submission's may outlive this process, nor its errors stop us
         import traceback
 

@@ -135,14 +135,32 @@ class Grading:
         return self._memo[key]
 
     async def profile(self, scale: str | None = None) -> RequestMetrics:
-        """The exercise's profile request, measured once per scale."""
+        """The exercise's profile request, measured once per scale.
+
+        Where the exercise's grading module names its answer (``PROFILE_REFERENCE``), a
+        measurement counts only with the right answer: an app that answers correctly at
+        the scale ``correct`` checks and cheaply elsewhere fails every check that measures
+        it elsewhere.
+        """
         scale = scale or profile_scale(self.exercise)
 
-        async def measure() -> RequestMetrics:
+        async def measure() -> tuple[RequestMetrics, str | None]:
             async with self.serve(scale) as client:
-                return (await send_profile_request(client, self.exercise)).metrics
+                exchange = await send_profile_request(client, self.exercise)
+            reference = getattr(spec_module(self.exercise), "PROFILE_REFERENCE", None)
+            if reference is None:
+                return exchange.metrics, None
+            status, body = reference(dataset(scale, PUBLIC_SEED), exchange.metrics.path)
+            try:
+                assert_same_response(exchange, status, body, f"the measured GET {exchange.metrics.path} at {scale}")
+            except CheckFailed as wrong:
+                return exchange.metrics, str(wrong)
+            return exchange.metrics, None
 
-        return await self.once(("profile", scale), measure)
+        metrics, wrong = await self.once(("profile", scale), measure)
+        if wrong is not None:
+            raise CheckFailed(f"{wrong}: a measurement counts only with the right answer")
+        return metrics
 
 
 def profile_request(exercise: Exercise) -> tuple[str, str, dict[str, str]]:

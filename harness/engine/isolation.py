@@ -97,7 +97,8 @@ def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: L
         copy = workdir / "submission" / exercise.name
         shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         (workdir / "tmp").mkdir()
-        env = settings.environment(settings.WORLD_ENV)
+        # The hidden seed goes by the environment, which no other user can read (a command line anyone can).
+        env = settings.environment(settings.WORLD_ENV, KATA_WORLD_SEED=str(hidden_seed))
         env.update(HOME=str(workdir), TMPDIR=str(workdir / "tmp"), PYTHONDONTWRITEBYTECODE="1")
         command = [
             sys.executable,
@@ -106,8 +107,6 @@ def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: L
             "harness.engine.worker",
             exercise.name,
             str(workdir / "submission"),
-            "--seed",
-            str(hidden_seed),
             "--log",
             str(workdir / "output.log"),
         ]

@@ -1,6 +1,6 @@
 """The world process: grades one exercise of one submission, reports on a private channel.
 
-    python -I -m harness.engine.worker EXERCISE APP_TREE --seed N [--host-user nobody]
+    KATA_WORLD_SEED=N python -I -m harness.engine.worker EXERCISE APP_TREE [--host-user nobody]
 
 Started by ``harness.engine.isolation``. It never imports the submission: the app
 runs in app hosts it forks (``harness.world.boundary``), as ``--host-user`` when
@@ -26,11 +26,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m harness.engine.worker")
     parser.add_argument("exercise")
     parser.add_argument("tree", type=Path)
-    parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--memory-mb", type=int, default=None)
     parser.add_argument("--host-user", default=None)
     args = parser.parse_args()
+    seed = int(os.environ.pop("KATA_WORLD_SEED"))  # the hidden seed: by the environment, never a command line
     _not_dumpable()
     if args.memory_mb:
         limit = args.memory_mb * 1024 * 1024
@@ -60,7 +60,7 @@ def main() -> None:
     exercise = catalog.find(args.exercise)
     try:
         report = checks.grade(
-            exercise, args.tree, hidden_seed=args.seed, on_phase=lambda phase: say(phase=phase), hosts=hosts
+            exercise, args.tree, hidden_seed=seed, on_phase=lambda phase: say(phase=phase), hosts=hosts
         )
     finally:
         hosts.close()

@@ -205,18 +205,27 @@ class HostConnection(asyncio.Protocol):
 
     # Serving the host ----------------------------------------------------------
 
-    def _metrics(self, request: Any) -> measure.RequestMetrics | None:
-        open_request = self.requests.get(request) if isinstance(request, int) else None
-        return open_request.metrics if open_request is not None else None
+    def _charged(self, request: Any) -> tuple[measure.RequestMetrics, ...]:
+        """The requests a statement, call or command is charged to.
+
+        The one the host names, if it is open. Otherwise (no name, an unknown or
+        finished one) every open request: work the app hides in a task of its own,
+        or under a made-up request, is still paid for by the requests waiting on it.
+        Which of several open requests did the work is as the host says: it can move
+        work between its own requests, never hide it.
+        """
+        named = self.requests.get(request) if isinstance(request, int) and not isinstance(request, bool) else None
+        chosen = [named] if named is not None else list(self.requests.values())
+        return tuple(o.metrics for o in chosen if o.metrics is not None)
 
     async def _serve(self, message: wire.Sql | wire.Call | wire.Redis) -> None:
-        metrics = self._metrics(message.request)
-        measure.attribute(metrics, getattr(message, "site", None))
+        requests = self._charged(message.request)
+        measure.attribute(requests, getattr(message, "site", None))
         try:
             if isinstance(message, wire.Sql):
                 value = await self._run_sql(message)
             elif isinstance(message, wire.Call):
-                value = await self._run_call(message, metrics)
+                value = await self._run_call(message, requests)
             else:
                 value = await self._run_redis(message)
         except _Refusal as refusal:
@@ -273,7 +282,7 @@ class HostConnection(asyncio.Protocol):
                 raise _Refusal(type(cause).__name__, str(cause)) from None
         return None
 
-    async def _run_call(self, message: wire.Call, metrics: measure.RequestMetrics | None) -> Any:
+    async def _run_call(self, message: wire.Call, requests: tuple[measure.RequestMetrics, ...]) -> Any:
         request = httpx.Request(
             str(message.method),
             str(message.url),
@@ -286,7 +295,7 @@ class HostConnection(asyncio.Protocol):
             raise _Refusal("connect", f"no partner service answers at {request.url.host} in the grader's world")
         if int(message.connection) not in self._partner_connections:
             self._partner_connections.add(int(message.connection))
-            if metrics is not None:
+            for metrics in requests:
                 metrics.clients_created += 1
         service, groups = found
         try:

@@ -98,23 +98,23 @@ class Database:
             return []  # the statement itself will fail and say why
 
     def _record(self, conn: Any, statement: str, error: str | None) -> None:
-        metrics = measure.current()
+        requests = measure.charged()
         started = conn.info.pop("kata_query", None)
-        if metrics is None or started is None:
+        if not requests or started is None:
             return
         start, cost, plan = started
-        metrics.queries.append(
-            measure.QueryEvent(
-                sql=statement,
-                fingerprint=fingerprint(statement),
-                start=start,
-                end=asyncio.get_running_loop().time(),
-                cost=cost,
-                call_site=measure.call_site(),
-                error=error,
-                plan=plan,
-            )
+        event = measure.QueryEvent(
+            sql=statement,
+            fingerprint=fingerprint(statement),
+            start=start,
+            end=asyncio.get_running_loop().time(),
+            cost=cost,
+            call_site=measure.call_site(),
+            error=error,
+            plan=plan,
         )
+        for metrics in requests:
+            metrics.queries.append(event)
 
     async def warm_up(self) -> None:
         """Open a pooled connection now, so first-connect work is not charged to a request.

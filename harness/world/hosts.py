@@ -116,7 +116,8 @@ class Zygote:
         placed = self.place(app_file)
         ours, theirs = socket.socketpair()
         try:
-            request = {"app": str(placed), "dialect": dialect}
+            # The grader's temporary folders: a sandboxed host sees none of them (the datasets, the world's files).
+            request = {"app": str(placed), "dialect": dialect, "hide": sorted({tempfile.gettempdir(), shared_tmp()})}
             socket.send_fds(control, [json.dumps(request).encode()], [theirs.fileno()])
         finally:
             theirs.close()

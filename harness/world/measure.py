@@ -24,6 +24,8 @@ from harness.world.fingerprint import short
 _current: ContextVar[RequestMetrics | None] = ContextVar("kata_request_metrics", default=None)
 # The call site an app host reported with a statement or command (the world has no frames of the app's).
 _reported_site: ContextVar[str | None] = ContextVar("kata_reported_site", default=None)
+# In the world, for what an app host asks: every request it is charged to (see ``attribute``).
+_charged: ContextVar[tuple[RequestMetrics, ...] | None] = ContextVar("kata_charged", default=None)
 
 
 @dataclass
@@ -165,10 +167,22 @@ def current() -> RequestMetrics | None:
     return _current.get()
 
 
-def attribute(metrics: RequestMetrics | None, site: str | None) -> None:
-    """In the world, for the task serving an app host: what it records belongs to ``metrics``, from ``site``."""
-    _current.set(metrics)
+def attribute(requests: tuple[RequestMetrics, ...], site: str | None) -> None:
+    """In the world, for the task serving an app host: what it records is charged to each of ``requests``,
+    and came from ``site`` (as the host reported it: shown, never graded)."""
+    _charged.set(requests)
+    _current.set(requests[0] if len(requests) == 1 else None)
     _reported_site.set(str(site)[:200] if site is not None else None)
+
+
+def charged() -> tuple[RequestMetrics, ...]:
+    """The requests what runs now is charged to: the one being measured in process, or those an app host's
+    message was attributed to."""
+    requests = _charged.get()
+    if requests is not None:
+        return requests
+    metrics = _current.get()
+    return (metrics,) if metrics is not None else ()
 
 
 class AppRaised(Exception):

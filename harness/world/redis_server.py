@@ -61,20 +61,18 @@ class _Measured:
             error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            metrics = measure.current()
-            if metrics is not None:
-                metrics.cache_ops.append(
-                    measure.CacheOp(
-                        command=command,
-                        key=str(args[1]) if len(args) > 1 else "",
-                        start=start,
-                        end=loop.time(),
-                        cost=cost,
-                        hit=_hit(command, result, error),
-                        call_site=measure.call_site(),
-                        error=error,
-                    )
-                )
+            op = measure.CacheOp(
+                command=command,
+                key=str(args[1]) if len(args) > 1 else "",
+                start=start,
+                end=loop.time(),
+                cost=cost,
+                hit=_hit(command, result, error),
+                call_site=measure.call_site(),
+                error=error,
+            )
+            for metrics in measure.charged():
+                metrics.cache_ops.append(op)
 
 
 def _hit(command: str, result: Any, error: str | None) -> bool | None:

@@ -153,7 +153,7 @@ class Services:
     async def respond(self, service: Service, request: httpx.Request, groups: dict[str, str]) -> httpx.Response:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        metrics = measure.current()
+        requests = measure.charged()
         service.calls += 1
         outcome = "cancelled"
         try:
@@ -174,8 +174,9 @@ class Services:
             outcome = "200"
             return httpx.Response(200, json=service.payload(self.seed, groups, request))
         finally:
-            if metrics is not None:
-                metrics.calls.append(measure.ExternalCall(service.name, str(request.url), start, loop.time(), outcome))
+            call = measure.ExternalCall(service.name, str(request.url), start, loop.time(), outcome)
+            for metrics in requests:
+                metrics.calls.append(call)
 
     @contextmanager
     def mocked(self) -> Iterator[Services]:
