@@ -203,6 +203,7 @@ class Call(Message):
     timeout: float | None
     connection: int
     request: int | None = None
+    blocking: bool = False  # a synchronous client on the loop's own thread: the whole host waits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,11 +249,13 @@ class Done(Message):
 
 @dataclasses.dataclass(frozen=True)
 class Block(Message):
-    """The app host blocks its loop for ``seconds`` of modeled CPU work; answered when they have passed."""
+    """``seconds`` of modeled blocking work; answered when they have passed. ``blocking``: on the loop's
+    own thread, so the whole host waits (else a worker thread does, and the loop runs on)."""
 
     kind = "block"
     id: int
     seconds: float
+    blocking: bool = True
 
 
 # --- frames -------------------------------------------------------------------

@@ -7,6 +7,7 @@ import contextvars
 import itertools
 import os
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -97,15 +98,39 @@ class Channel:
         if handler is not None:
             handler(message)
 
-    def block(self, seconds: float) -> None:
-        """Hold this thread, and with it the loop, until the world says ``seconds`` have passed."""
+    def ask_sync(self, make: Callable[[int, bool], wire.Message]) -> Any:
+        """``ask`` from synchronous code: ``make(id, blocking)``.
+
+        On the loop's own thread the whole host waits for the reply (``blocking``: the
+        world knows the host is blocked, and moves its clock meanwhile). On a worker
+        thread only that thread waits, holding nothing: the loop runs on.
+        """
+        loop = self.loop
+        assert loop is not None
+        if threading.get_ident() != loop.thread_id:
+
+            async def asked() -> Any:
+                try:
+                    return await self.ask(lambda id: make(id, False))
+                finally:
+                    loop.hold_thread()  # on the loop's thread, before this thread runs on: no idle in between
+
+            future = asyncio.run_coroutine_threadsafe(asked(), loop)
+            loop.release_thread()
+            return future.result()
         number = self.next_id()
-        self.send(wire.Block(number, seconds))
-        answered = False
-        while not answered:
+        self.send(make(number, True))
+        reply: wire.Reply | None = None
+        while reply is None:
             for message in self._read():
-                if not answered and isinstance(message, wire.Reply) and message.id == number:
-                    answered = True
+                if reply is None and isinstance(message, wire.Reply) and message.id == number:
+                    reply = message
                     continue
-                assert self.loop is not None
-                self.loop.call_soon(self._dispatch, message)  # after the block, in order
+                loop.call_soon(self._dispatch, message)  # after the wait, in order
+        if reply.error is not None:
+            raise WorldError(str(reply.error.get("type", "")), str(reply.error.get("message", "")))
+        return reply.value
+
+    def block(self, seconds: float) -> None:
+        """Modeled blocking work: this thread (and, on the loop's thread, the whole host) waits ``seconds``."""
+        self.ask_sync(lambda id, blocking: wire.Block(id, seconds, blocking))

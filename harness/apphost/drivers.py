@@ -303,7 +303,27 @@ def forward_http(channel: Channel) -> None:
             raise httpx.ConnectError(error.text, request=request) from None
         return httpx.Response(value["status"], headers=value["headers"], content=value["body"], request=request)
 
+    def handle_request(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        """A synchronous client: on a worker thread that thread waits; on the loop's thread, the whole host."""
+        body = request.read()
+        connection = transport.__dict__.setdefault("_kata_connection", next(numbers))
+        timeout = (request.extensions.get("timeout") or {}).get("read")
+        headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.headers.raw]
+        request_number = current_request.get()
+        try:
+            value = channel.ask_sync(
+                lambda id, blocking: wire.Call(
+                    id, request.method, str(request.url), headers, body, timeout, connection, request_number, blocking
+                )
+            )
+        except WorldError as error:
+            if error.kind == "timeout":
+                raise httpx.ReadTimeout(error.text, request=request) from None
+            raise httpx.ConnectError(error.text, request=request) from None
+        return httpx.Response(value["status"], headers=value["headers"], content=value["body"], request=request)
+
     httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign, assignment]
+    httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign, assignment]
     # No TLS connection is ever opened here: clients share one default context (real CPU only).
     default = functools.cache(httpx.create_ssl_context)
     original = httpx_transports.create_ssl_context

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -62,7 +63,9 @@ class HostLoop(asyncio.SelectorEventLoop):
     def __init__(self, on_idle: Callable[[float | None], None]) -> None:
         super().__init__()
         self._now = 0.0
-        self.threads = 0
+        self.threads = 0  # worker threads running code the loop waits for
+        self._threads_lock = threading.Lock()
+        self.thread_id = threading.get_ident()
         self.on_idle = on_idle
         self._selector = _HostSelector(self._selector, self)  # type: ignore[has-type]
 
@@ -78,14 +81,21 @@ class HostLoop(asyncio.SelectorEventLoop):
         whens = [handle.when() for handle in scheduled if not handle.cancelled()]
         return min(whens) if whens else None
 
+    def hold_thread(self) -> None:
+        with self._threads_lock:
+            self.threads += 1
+
+    def release_thread(self) -> None:
+        with self._threads_lock:
+            self.threads -= 1
+        if threading.get_ident() != self.thread_id:
+            self.call_soon_threadsafe(lambda: None)  # the loop re-checks whether it is idle
+
     def run_in_executor(self, executor, func, *args):  # type: ignore[no-untyped-def]
         future = super().run_in_executor(executor, func, *args)
-        self.threads += 1
-        future.add_done_callback(self._release)
+        self.hold_thread()
+        future.add_done_callback(lambda _f: self.release_thread())
         return future
-
-    def _release(self, _future: object) -> None:
-        self.threads -= 1
 
 
 def host_loop() -> HostLoop | None:
@@ -93,23 +103,56 @@ def host_loop() -> HostLoop | None:
     return loop if isinstance(loop, HostLoop) else None
 
 
-def count_threads() -> None:
-    """anyio's worker threads (sync endpoints, ``run_in_threadpool``) hold the clock too."""
+def count_threads(loop: HostLoop) -> None:
+    """anyio's worker threads (sync endpoints, ``run_in_threadpool``) hold the clock while they run,
+    and not while they wait for the loop (``anyio.from_thread``)."""
+    import anyio.from_thread
     import anyio.to_thread
 
     original = anyio.to_thread.run_sync
 
     async def run_sync(*args: Any, **kwargs: Any) -> Any:
-        loop = host_loop()
-        if loop is None:
+        if host_loop() is not loop:
             return await original(*args, **kwargs)
-        loop.threads += 1
+        loop.hold_thread()
         try:
             return await original(*args, **kwargs)
         finally:
-            loop.threads -= 1
+            loop.release_thread()
 
     anyio.to_thread.run_sync = run_sync  # type: ignore[assignment]
+    # A thread that waits for the loop holds nothing meanwhile; it holds again from the moment the
+    # loop has its answer (on the loop's thread), so the host never looks idle while it runs on.
+    original_run, original_run_sync = anyio.from_thread.run, anyio.from_thread.run_sync
+
+    def from_thread_run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() == loop.thread_id:
+            return original_run(func, *args, **kwargs)
+
+        async def answered(*inner: Any) -> Any:
+            try:
+                return await func(*inner)
+            finally:
+                loop.hold_thread()
+
+        loop.release_thread()
+        return original_run(answered, *args, **kwargs)
+
+    def from_thread_run_sync(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() == loop.thread_id:
+            return original_run_sync(func, *args, **kwargs)
+
+        def answered(*inner: Any) -> Any:
+            try:
+                return func(*inner)
+            finally:
+                loop.hold_thread()
+
+        loop.release_thread()
+        return original_run_sync(answered, *args, **kwargs)
+
+    anyio.from_thread.run = from_thread_run  # type: ignore[assignment]
+    anyio.from_thread.run_sync = from_thread_run_sync  # type: ignore[assignment]
 
 
 def virtual_perf_counter() -> float:

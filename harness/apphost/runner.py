@@ -107,7 +107,7 @@ def serve(sock: socket.socket, app_file: Path, dialect: str, lock: Callable[[], 
     asyncio.set_event_loop(loop)
     channel.attach(loop)
     drivers.forward_http(channel)
-    count_threads()
+    count_threads(loop)
     clock.use_blocker(channel.block)
     time.perf_counter = virtual_perf_counter
     lock()

@@ -130,12 +130,18 @@ class HostConnection(asyncio.Protocol):
         if self.state == "idle":
             self.send(wire.Tick())
 
-    def _on_block(self, message: wire.Block) -> None:
+    def _blocked(self) -> None:
+        """The host waits for one reply on its loop's thread: it runs nothing until then."""
         if self.state == "busy":
             self._release()
         self.state = "blocked"
+
+    def _on_block(self, message: wire.Block) -> None:
         seconds = max(0.0, float(message.seconds))
-        self.loop.call_later(seconds, lambda: self.send(wire.Reply(message.id), unblocks=True))
+        blocking = bool(message.blocking)
+        if blocking:
+            self._blocked()
+        self.loop.call_later(seconds, lambda: self.send(wire.Reply(message.id), unblocks=blocking))
 
     # The socket ----------------------------------------------------------------
 
@@ -197,6 +203,8 @@ class HostConnection(asyncio.Protocol):
                 task.cancel()
         elif isinstance(message, wire.Sql | wire.Call | wire.Redis):
             number = int(message.id)
+            if isinstance(message, wire.Call) and message.blocking is True:
+                self._blocked()
             task = self.loop.create_task(self._serve(message))
             self._tasks[number] = task
             task.add_done_callback(lambda _t: self._tasks.pop(number, None))
@@ -229,13 +237,16 @@ class HostConnection(asyncio.Protocol):
             else:
                 value = await self._run_redis(message)
         except _Refusal as refusal:
-            self.send(wire.Reply(message.id, error={"type": refusal.kind, "message": str(refusal)}))
+            self._answer(message, wire.Reply(message.id, error={"type": refusal.kind, "message": str(refusal)}))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a malformed request from the host: an error for it, never for us
-            self.send(wire.Reply(message.id, error={"type": "OperationalError", "message": f"{exc}"}))
+            self._answer(message, wire.Reply(message.id, error={"type": "OperationalError", "message": f"{exc}"}))
         else:
-            self.send(wire.Reply(message.id, value=value))
+            self._answer(message, wire.Reply(message.id, value=value))
+
+    def _answer(self, message: wire.Message, reply: wire.Reply) -> None:
+        self.send(reply, unblocks=isinstance(message, wire.Call) and message.blocking is True)
 
     async def _run_sql(self, message: wire.Sql) -> Any:
         database = self.world.database

@@ -75,15 +75,17 @@ class _Measured:
                 metrics.cache_ops.append(op)
 
 
+# Commands that read a value; a hit is a value found (every one of them, for the multi-key and field reads).
+_READS = {"GET", "GETEX", "GETDEL", "GETRANGE", "MGET", "HGET", "HMGET", "HGETALL", "EXISTS", "LRANGE", "SMEMBERS"}
+
+
 def _hit(command: str, result: Any, error: str | None) -> bool | None:
     """For reads: whether the key was there (None for writes)."""
-    if error or command not in ("GET", "MGET", "HGET", "HGETALL", "EXISTS"):
+    if error or command not in _READS:
         return None
-    if command == "MGET":
-        return all(value is not None for value in result)
-    if command == "HGETALL":
-        return bool(result)
-    if command == "EXISTS":
+    if command in ("MGET", "HMGET"):
+        return bool(result) and all(value is not None for value in result)
+    if command in ("HGETALL", "EXISTS", "LRANGE", "SMEMBERS"):
         return bool(result)
     return result is not None
 
