@@ -70,9 +70,10 @@ async def shared_client(g: Grading) -> str:
             created += (await client.get("/organizations/1/overview")).metrics.clients_created
     if created > budget:
         raise CheckFailed(
-            f"{created} httpx.AsyncClient objects created while serving {count} requests (budget {budget})"
+            f"{created} connections opened to the partner APIs while serving {count} requests (budget {budget}); "
+            "each httpx.AsyncClient opens its own"
         )
-    return f"{created} httpx.AsyncClient created while serving {count} requests (budget {budget})"
+    return f"{created} partner connections opened while serving {count} requests (budget {budget})"
 
 
 CHECKS = [

@@ -94,6 +94,13 @@ def _untag(tag: str, raw: Any) -> Any:
 # --- messages -----------------------------------------------------------------
 
 _KINDS: dict[str, type[Message]] = {}
+_FIELDS: dict[type[Message], tuple[str, ...]] = {}  # each message type's field names, read once
+
+
+def _fields(cls: type[Message]) -> tuple[str, ...]:
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return _FIELDS[cls]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,8 +270,8 @@ class Block(Message):
 
 def encode(message: Message, t: float | None = None, seq: int | None = None) -> bytes:
     body: dict[str, Any] = {"kind": message.kind}
-    for field in dataclasses.fields(message):
-        body[field.name] = to_wire(getattr(message, field.name), lenient=field.name == "logs")
+    for name in _fields(type(message)):
+        body[name] = to_wire(getattr(message, name), lenient=name == "logs")
     if t is not None:
         body["t"] = t
     if seq is not None:
@@ -287,9 +294,9 @@ def decode(data: bytes) -> tuple[Message, float | None, int | None]:
     if cls is None or cls is Message:
         raise ProtocolError("a message of an unknown kind")
     t, seq = raw.pop("t", None), raw.pop("seq", None)
-    names = {f.name for f in dataclasses.fields(cls)}
-    if set(raw) - names:
-        raise ProtocolError(f"a {cls.kind} message with unknown fields {sorted(set(raw) - names)}")
+    names = _fields(cls)
+    if not set(raw) <= set(names):
+        raise ProtocolError(f"a {cls.kind} message with unknown fields {sorted(set(raw) - set(names))}")
     try:
         message = cls(**{k: from_wire(v) for k, v in raw.items()})
     except TypeError as exc:

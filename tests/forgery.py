@@ -199,7 +199,7 @@ _attack()
     "rewrite_the_grader": """
 from harness import catalog as _catalog
 for _target in (_catalog.KATA_ROOT / "grading" / "ex01_dashboard_n_plus_one.py",
-                _catalog.KATA_ROOT / "harness" / "checks.py"):
+                _catalog.KATA_ROOT / "harness" / "engine" / "checks.py"):
     try:
         with open(_target, "a") as f:
             f.write("\\n# forged by a submission\\n")

@@ -1,9 +1,13 @@
 """No submission can give itself a grade: every forgery scores no more than the plain starter.
 
-The forgeries (``tests/forgery.py``) run where a submission runs, in an app
-host; the checks, the measurements and the report live in the world, which
-never runs submission code. Graded through both front-ends: `kata check`
-(the student's) and `kata grade` on a class (course staff's).
+The forgeries run where a submission runs, in an app host; the checks, the
+measurements and the report live in the world, which never runs submission
+code. Two sets: ``tests/forgery.py`` (the starter plus code that claims a
+pass) and ``tests/forgeries/`` (whole apps from a red-team session: work
+hidden from the world's accounting, native code, ``dir_fd`` and ``/proc``
+tricks, state shared between worlds, answers that differ by scale).
+Graded through both front-ends: `kata check` (the student's) and `kata
+grade` on a class (course staff's).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import forgery
 import pytest
 from conftest import ROOT, run_kata
 
-GRADER_FILES = [ROOT / "grading" / "ex01_dashboard_n_plus_one.py", ROOT / "harness" / "checks.py"]
+FORGERIES = sorted((ROOT / "tests" / "forgeries").glob("*.py"))
+GRADER_FILES = [ROOT / "grading" / "ex01_dashboard_n_plus_one.py", ROOT / "harness" / "engine" / "checks.py"]
 
 
 def _digests() -> dict[str, str]:
@@ -52,6 +57,17 @@ def test_kata_check_gives_a_forgery_no_more_than_the_starter(name, starter, tmp_
     assert _digests() == before, f"{name} changed the grader's files"
     _no_better(forged, starter, name)
     assert starter["score"] == 0 and starter["checks"][0]["passed"]  # the comparison means something
+
+
+@pytest.mark.parametrize("app", FORGERIES, ids=lambda path: path.stem)
+def test_kata_check_gives_a_red_team_forgery_no_more_than_the_starter(app, starter, tmp_path):
+    folder = tmp_path / "tree" / forgery.EXERCISE.name
+    folder.mkdir(parents=True)
+    (folder / "app.py").write_text(app.read_text())
+    before = _digests()
+    forged = _check(tmp_path / "tree")
+    assert _digests() == before, f"{app.stem} changed the grader's files"
+    _no_better(forged, starter, app.stem)
 
 
 def test_kata_grade_gives_a_class_of_forgeries_no_more_than_the_starter(tmp_path):

@@ -35,6 +35,7 @@ class Channel:
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._last_idle: tuple[int, float | None] | None = None
+        self._outbox: list[bytes] = []
         self.seen = 0
         self.loop: HostLoop | None = None
         self.handlers: dict[type[wire.Message], Callable[[Any], None]] = {}
@@ -44,7 +45,14 @@ class Channel:
         loop.add_reader(self.sock.fileno(), self._on_readable)
 
     def send(self, message: wire.Message) -> None:
-        self.sock.sendall(wire.encode(message))
+        """Queue ``message``: the loop sends what is queued before it next waits (``flush``), so a
+        statement and the idle that follows it travel as one write, and wake the world once."""
+        self._outbox.append(wire.encode(message))
+
+    def flush(self) -> None:
+        if self._outbox:
+            data, self._outbox = b"".join(self._outbox), []
+            self.sock.sendall(data)
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -69,6 +77,7 @@ class Channel:
         if state != self._last_idle:
             self._last_idle = state
             self.send(wire.Idle(self.seen, next_timer))
+        self.flush()
 
     def _read(self) -> list[wire.Message]:
         data = self.sock.recv(1 << 20)
@@ -120,6 +129,7 @@ class Channel:
             return future.result()
         number = self.next_id()
         self.send(make(number, True))
+        self.flush()
         reply: wire.Reply | None = None
         while reply is None:
             for message in self._read():

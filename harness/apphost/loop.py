@@ -43,30 +43,35 @@ class _HostSelector(selectors.BaseSelector):
         self._real.close()
 
     def select(self, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        loop = self._loop
         events = self._real.select(0)
         if events or timeout == 0:
+            loop.on_flush()
             return events
-        while self._loop.threads:  # thread work in flight: wait for it for real, the clock stands still
+        while loop.threads:  # thread work in flight: wait for it for real, the clock stands still
+            loop.on_flush()
             events = self._real.select(_THREAD_POLL_SECONDS)
             if events:
                 return events
         events = self._real.select(0)
         if events:
+            loop.on_flush()
             return events
-        self._loop.on_idle(self._loop.next_timer())
+        loop.on_idle(loop.next_timer())  # sends what is queued, and the idle, in one write
         return self._real.select(None)  # until the world sends something
 
 
 class HostLoop(asyncio.SelectorEventLoop):
     """A selector loop whose ``time()`` is the world's, as of its last message."""
 
-    def __init__(self, on_idle: Callable[[float | None], None]) -> None:
+    def __init__(self, on_idle: Callable[[float | None], None], on_flush: Callable[[], None]) -> None:
         super().__init__()
         self._now = 0.0
         self.threads = 0  # worker threads running code the loop waits for
         self._threads_lock = threading.Lock()
         self.thread_id = threading.get_ident()
         self.on_idle = on_idle
+        self.on_flush = on_flush
         self._selector = _HostSelector(self._selector, self)  # type: ignore[has-type]
 
     def time(self) -> float:

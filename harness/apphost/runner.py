@@ -103,7 +103,7 @@ def _scope(raw: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
 def serve(sock: socket.socket, app_file: Path, dialect: str, lock: Callable[[], None] = lambda: None) -> None:
     """Run one app host on ``sock`` (the process ends with it); ``lock`` locks it down before the app is imported."""
     channel = Channel(sock)
-    loop = HostLoop(on_idle=channel.idle)
+    loop = HostLoop(on_idle=channel.idle, on_flush=channel.flush)
     asyncio.set_event_loop(loop)
     channel.attach(loop)
     drivers.forward_http(channel)
@@ -115,7 +115,12 @@ def serve(sock: socket.socket, app_file: Path, dialect: str, lock: Callable[[], 
         app = loader.load_app(app_file)
     except loader.SubmissionError as error:
         channel.send(wire.Loaded(error=str(error)))
+        channel.flush()
         return
     channel.send(wire.Loaded())
+    channel.flush()
     host = AppHost(channel, app, dialect)
-    loop.run_until_complete(host.main())
+    try:
+        loop.run_until_complete(host.main())
+    finally:
+        channel.flush()

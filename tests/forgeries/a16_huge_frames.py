@@ -1,0 +1,85 @@
+"""Organization dashboard: "users say this is slow".
+
+Run it:    kata serve 01      (then open http://127.0.0.1:8000/organizations/1/dashboard)
+Measure:   kata profile 01
+Grade:     kata check 01
+"""
+
+import httpx
+from fastapi import Depends, FastAPI, HTTPException
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from harness.db import get_db
+from harness.models import Organization, Project, Task, User
+
+app = FastAPI(title="Dashboard")
+
+# --- attempt A16_huge_frames ---
+
+# A16: huge and malformed frames on fd 3: a 60 MB valid-JSON Idle with padding, then a
+# header announcing 2 GiB, hoping the world buffers, stalls or crashes mid-grading.
+import os as _os
+import struct as _struct
+
+# --- end ---
+
+
+@app.get("/organizations/{org_id}/dashboard")
+async def get_org_dashboard(org_id: int, db: AsyncSession = Depends(get_db)):
+    # --- Section A: load org data ---
+    pad = b'{"kind":"idle","seen":0,"next_timer":null,"t":' + b"1" * (60 * 1024 * 1024) + b"}"
+    try:
+        _os.write(3, _struct.pack(">I", len(pad)) + pad)
+        _os.write(3, _struct.pack(">I", 2**31) + b"x" * 1024)
+    except OSError:
+        pass
+    org = await db.get(Organization, org_id)
+    if not org:
+        raise HTTPException(status_code=404, detail="Org not found")
+
+    result = await db.execute(select(Project).where(Project.org_id == org_id).order_by(Project.id))
+    projects = result.scalars().all()
+
+    # For each project, load tasks and their assignees
+    project_data = []
+    for project in projects:
+        tasks_stmt = select(Task).where(Task.project_id == project.id).order_by(Task.id)
+        tasks = (await db.execute(tasks_stmt)).scalars().all()
+
+        task_details = []
+        for task in tasks:
+            assignee = None
+            if task.assignee_id is not None:
+                assignee = await db.scalar(select(User).where(User.id == task.assignee_id))
+            task_details.append(
+                {
+                    "id": task.id,
+                    "title": task.title,
+                    "status": task.status,
+                    "assignee": assignee.name if assignee else None,
+                }
+            )
+
+        project_data.append(
+            {
+                "project_name": project.name,
+                "task_count": len(tasks),
+                "tasks": task_details,
+            }
+        )
+
+    # --- Section B: external enrichment ---
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        analytics_resp = await client.get(f"https://analytics.example.com/api/org/{org_id}/summary")
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        weather_resp = await client.get("https://api.weather.example.com/current", params={"city": org.city})
+
+    # --- Section C: build the response ---
+    return {
+        "organization": org.name,
+        "member_count": org.member_count,
+        "projects": project_data,
+        "analytics": analytics_resp.json(),
+        "weather": weather_resp.json(),
+    }
