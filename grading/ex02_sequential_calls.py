@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from grading.references import organization_in
+from harness import words
 from harness.engine.checks import Check, CheckFailed, Grading, compare_with_reference
 from harness.world.seed import Dataset
 from harness.world.services import analytics_summary, billing_subscription, current_weather
@@ -70,10 +71,11 @@ async def shared_client(g: Grading) -> str:
             created += (await client.get("/organizations/1/overview")).metrics.clients_created
     if created > budget:
         raise CheckFailed(
-            f"{created} connections opened to the partner APIs while serving {count} requests (budget {budget}); "
+            f"{words.count(created, 'connection')} opened to the partner APIs while serving {count} requests "
+            f"(budget {budget}); "
             "each httpx.AsyncClient opens its own"
         )
-    return f"{created} partner connections opened while serving {count} requests (budget {budget})"
+    return f"{words.count(created, 'partner connection')} opened while serving {count} requests (budget {budget})"
 
 
 CHECKS = [

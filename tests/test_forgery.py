@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 
 import forgery
 import pytest
@@ -27,8 +28,12 @@ def _digests() -> dict[str, str]:
     return {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in GRADER_FILES}
 
 
+# As on Gradescope, the hidden seed is a secret (the default one, 2026, is in the repository for everyone).
+SECRET = {"KATA_HIDDEN_SEED": str(secrets.randbelow(10**9) + 10_000)}
+
+
 def _check(tree) -> dict:
-    proc = run_kata("check", "01", "--path", str(tree), "--json", timeout=180)
+    proc = run_kata("check", "01", "--path", str(tree), "--json", timeout=180, env=SECRET)
     assert proc.returncode in (0, 1), proc.stderr
     return json.loads(proc.stdout)
 
@@ -59,28 +64,24 @@ def test_kata_check_gives_a_forgery_no_more_than_the_starter(name, starter, tmp_
     assert starter["score"] == 0 and starter["checks"][0]["passed"]  # the comparison means something
 
 
-@pytest.mark.parametrize("app", FORGERIES, ids=lambda path: path.stem)
-def test_kata_check_gives_a_red_team_forgery_no_more_than_the_starter(app, starter, tmp_path):
-    folder = tmp_path / "tree" / forgery.EXERCISE.name
-    folder.mkdir(parents=True)
-    (folder / "app.py").write_text(app.read_text())
-    before = _digests()
-    forged = _check(tmp_path / "tree")
-    assert _digests() == before, f"{app.stem} changed the grader's files"
-    _no_better(forged, starter, app.stem)
-
-
 def test_kata_grade_gives_a_class_of_forgeries_no_more_than_the_starter(tmp_path):
     roster = tmp_path / "class"
     for name in forgery.ATTACKS:
         forgery.build(name, roster / name)
+    for app in FORGERIES:
+        (roster / app.stem / forgery.EXERCISE.name).mkdir(parents=True)
+        (roster / app.stem / forgery.EXERCISE.name / "app.py").write_text(app.read_text())
     (roster / "plain" / forgery.EXERCISE.name).mkdir(parents=True)
     (roster / "plain" / forgery.EXERCISE.name / "app.py").write_text((forgery.EXERCISE.folder / "app.py").read_text())
     before = _digests()
-    proc = run_kata("grade", str(roster), "--out", str(tmp_path / "results"), "-e", "01", "--jobs", "2", timeout=600)
+    proc = run_kata(
+        "grade", str(roster), "--out", str(tmp_path / "results"), "-e", "01", "--jobs", "2", timeout=600, env=SECRET
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _digests() == before
     graded = json.loads((tmp_path / "results" / "class.json").read_text())
     scores = {entry["name"]: entry["score"] for entry in graded["students"]}
-    assert set(scores) == {*forgery.ATTACKS, "plain"}, scores
-    assert all(score <= scores["plain"] for score in scores.values()), scores
+    assert set(scores) == {*forgery.ATTACKS, *(app.stem for app in FORGERIES), "plain"}, scores
+    beaten = {name: score for name, score in scores.items() if score > scores["plain"]}
+    assert not beaten, f"these forgeries score more than the starter's {scores['plain']}: {beaten}"
+    assert len(FORGERIES) >= 20

@@ -15,32 +15,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness.selector import WrappedSelector
+
 # Real seconds to wait for a worker thread before re-checking (its completion wakes the loop at once).
 _THREAD_POLL_SECONDS = 0.5
 
 
-class _HostSelector(selectors.BaseSelector):
+class _HostSelector(WrappedSelector):
     def __init__(self, real: selectors.BaseSelector, loop: HostLoop) -> None:
-        self._real = real
+        super().__init__(real)
         self._loop = loop
-
-    def register(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
-        return self._real.register(fileobj, events, data)
-
-    def unregister(self, fileobj):  # type: ignore[no-untyped-def]
-        return self._real.unregister(fileobj)
-
-    def modify(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
-        return self._real.modify(fileobj, events, data)
-
-    def get_key(self, fileobj):  # type: ignore[no-untyped-def]
-        return self._real.get_key(fileobj)
-
-    def get_map(self):  # type: ignore[no-untyped-def]
-        return self._real.get_map()
-
-    def close(self) -> None:
-        self._real.close()
 
     def select(self, timeout: float | None = None):  # type: ignore[no-untyped-def]
         loop = self._loop

@@ -50,12 +50,13 @@ class Outcome:
 
 
 def privilege_note(limits: Limits) -> str | None:
-    """A sentence for course staff when grading runs as root because the unprivileged user cannot run Python."""
+    """A sentence for course staff when the app hosts run as root because the unprivileged user cannot run Python."""
     if os.geteuid() != 0 or limits.user is None or unprivileged_user(limits.user) is not None:
         return None
     return (
-        f"grading processes run as root: the user {limits.user!r} cannot reach {Path(sys.executable).resolve()} "
-        f"or {catalog.KATA_ROOT} (install the kata where every user can read it, as setup.sh does on Gradescope)"
+        f"the submissions' app hosts run as root, in a namespace sandbox where the kernel allows, else behind an "
+        f"audit hook only: the user {limits.user!r} cannot reach {Path(sys.executable).resolve()} or "
+        f"{catalog.KATA_ROOT} (install the kata where every user can read it, as setup.sh does on Gradescope)"
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import sqlite3
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -271,12 +272,20 @@ class HostConnection(asyncio.Protocol):
                     except Exception as error:  # asyncpg's own errors: the host raises the same class
                         raise _Refusal(type(error).__name__, str(error)) from None
                     return [[a.name, a.type.oid] for a in prepared.get_attributes()]
+                if message.op in ("execute", "executemany") and conn.dialect.name == "sqlite":
+                    many = message.op == "executemany"
+                    params = [tuple(p) for p in message.params or ()] if many else tuple(message.params or ())
+                    raw = await conn.get_raw_connection()
+                    try:
+                        return await database.run_on_sqlite(raw.driver_connection, str(message.sql), params, many)
+                    except sqlite3.Error as error:
+                        raise _Refusal(type(error).__name__, str(error)) from None
                 if message.op == "execute":
                     params = tuple(message.params or ())
                     return _rows(await conn.exec_driver_sql(str(message.sql), params))
                 if message.op == "executemany":
-                    many = [tuple(p) for p in message.params or ()]
-                    return _rows(await conn.exec_driver_sql(str(message.sql), many))
+                    many_params = [tuple(p) for p in message.params or ()]
+                    return _rows(await conn.exec_driver_sql(str(message.sql), many_params))
                 if message.op == "commit":
                     await conn.commit()
                 elif message.op == "rollback":

@@ -22,6 +22,8 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
+from harness.selector import WrappedSelector
+
 T = TypeVar("T")
 
 # Real seconds the loop waits for a worker thread before re-checking: a safety
@@ -49,30 +51,12 @@ class _InFlight:
             self.count -= 1
 
 
-class _VirtualSelector(selectors.BaseSelector):
+class _VirtualSelector(WrappedSelector):
     """Wraps the real selector; turns an idle wait into a jump of the clock."""
 
     def __init__(self, real: selectors.BaseSelector, loop: VirtualTimeLoop) -> None:
-        self._real = real
+        super().__init__(real)
         self._loop = loop
-
-    def register(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
-        return self._real.register(fileobj, events, data)
-
-    def unregister(self, fileobj):  # type: ignore[no-untyped-def]
-        return self._real.unregister(fileobj)
-
-    def modify(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
-        return self._real.modify(fileobj, events, data)
-
-    def get_key(self, fileobj):  # type: ignore[no-untyped-def]
-        return self._real.get_key(fileobj)
-
-    def get_map(self):  # type: ignore[no-untyped-def]
-        return self._real.get_map()
-
-    def close(self) -> None:
-        self._real.close()
 
     def select(self, timeout: float | None = None):  # type: ignore[no-untyped-def]
         events = self._real.select(0)

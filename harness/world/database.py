@@ -11,6 +11,7 @@ full scan by the row, an index search a constant. Apps get sessions with
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import warnings
 from typing import Any
 
@@ -87,9 +88,7 @@ class Database:
 
     def _plan(self, context: Any, statement: str, parameters: Any) -> list[PlanStep]:
         """The plan of a statement on a large table (others are not asked: no cost, no overhead)."""
-        if not self.large_tables or context.executemany or not mentions(statement, set(self.large_tables)):
-            return []
-        if not statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH")):
+        if context.executemany or not self._plans(statement):
             return []
         dbapi_connection = context.root_connection.connection.dbapi_connection
         try:
@@ -98,11 +97,17 @@ class Database:
             return []  # the statement itself will fail and say why
 
     def _record(self, conn: Any, statement: str, error: str | None) -> None:
-        requests = measure.charged()
         started = conn.info.pop("kata_query", None)
-        if not requests or started is None:
+        if started is not None:
+            start, cost, plan = started
+            self._record_event(statement, start, cost, plan, error)
+
+    def _record_event(
+        self, statement: str, start: float, cost: float, plan: tuple[str, ...], error: str | None
+    ) -> None:
+        requests = measure.charged()
+        if not requests:
             return
-        start, cost, plan = started
         event = measure.QueryEvent(
             sql=statement,
             fingerprint=fingerprint(statement),
@@ -115,6 +120,35 @@ class Database:
         )
         for metrics in requests:
             metrics.queries.append(event)
+
+    async def run_on_sqlite(self, connection: Any, statement: str, parameters: Any, many: bool) -> dict[str, Any]:
+        """A statement an app host sent, run on ``connection`` (an ``aiosqlite.Connection`` of this engine's
+        pool) in one trip to its thread (two on a large table, whose plan is read first): charged and
+        recorded exactly as the engine's events charge and record a statement run in process."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        plan: list[PlanStep] = []
+        if not many and self._plans(statement):
+            plan = await connection._execute(_plan_of, connection._conn, statement, parameters)
+        cost = self.latency.seconds(statement) + self.plan_cost.seconds(plan, self.large_tables)
+        if cost:
+            await asyncio.sleep(cost)
+        error = None
+        try:
+            return dict(await connection._execute(_run, connection._conn, statement, parameters, many))
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._record_event(statement, start, cost, tuple(step.detail for step in plan), error)
+
+    def _plans(self, statement: str) -> bool:
+        """Whether a statement's plan is read (and paid for): one that reads or changes a large table."""
+        return (
+            bool(self.large_tables)
+            and mentions(statement, set(self.large_tables))
+            and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH"))
+        )
 
     async def warm_up(self) -> None:
         """Open a pooled connection now, so first-connect work is not charged to a request.
@@ -130,3 +164,27 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _plan_of(connection: sqlite3.Connection, statement: str, parameters: Any) -> list[PlanStep]:
+    """In the connection's thread: the statement's plan (none if it cannot be read: the statement will say why)."""
+    try:
+        return read_plan(connection, "sqlite", statement, parameters or ())
+    except Exception:
+        return []
+
+
+def _run(connection: sqlite3.Connection, statement: str, parameters: Any, many: bool) -> dict[str, Any]:
+    """In the connection's thread: run the statement, and everything the app host's cursor will be asked."""
+    cursor = connection.executemany(statement, parameters) if many else connection.execute(statement, parameters)
+    try:
+        rows = [list(row) for row in cursor.fetchall()] if cursor.description else []
+        description = [[column[0], None, None, None, None, None, None] for column in cursor.description or ()]
+        return {
+            "description": description or None,
+            "rows": rows,
+            "rowcount": cursor.rowcount,
+            "lastrowid": cursor.lastrowid,
+        }
+    finally:
+        cursor.close()
