@@ -6,25 +6,26 @@ import time
 
 import aiosqlite
 
+from harness import clock as app_clock
 from harness.world import clock
 
 
 def test_gather_costs_the_slowest_sleep():
     async def main():
-        start = clock.now()
+        start = app_clock.now()
         await asyncio.gather(asyncio.sleep(0.28), asyncio.sleep(0.32))
-        return clock.now() - start
+        return app_clock.now() - start
 
     assert round(clock.run(main()), 9) == 0.32
 
 
 def test_sequential_sleeps_add_up_and_cost_no_real_time():
     async def main():
-        start = clock.now()
+        start = app_clock.now()
         await asyncio.sleep(0.28)
         await asyncio.sleep(0.32)
         await asyncio.sleep(3600)
-        return clock.now() - start
+        return app_clock.now() - start
 
     wall = time.perf_counter()
     assert round(clock.run(main()), 9) == 3600.6
@@ -39,7 +40,7 @@ def test_worker_thread_does_not_let_the_clock_jump():
 
         async def timer():
             await asyncio.sleep(0.001)
-            order.append(("timer", clock.now()))
+            order.append(("timer", app_clock.now()))
 
         def slow_work():
             time.sleep(0.2)
@@ -48,7 +49,7 @@ def test_worker_thread_does_not_let_the_clock_jump():
         task = asyncio.create_task(timer())
         await asyncio.sleep(0)  # let the timer start waiting
         await asyncio.get_running_loop().run_in_executor(None, slow_work)
-        order.append(("thread", clock.now()))
+        order.append(("thread", app_clock.now()))
         await task
         return order
 
@@ -62,7 +63,7 @@ def test_aiosqlite_statements_take_no_virtual_time_and_do_not_hang():
         async with aiosqlite.connect(":memory:") as db:
             for _ in range(50):
                 await db.execute("SELECT 1")
-        return clock.now()
+        return app_clock.now()
 
     assert clock.run(main()) == 0.0
 
@@ -71,11 +72,11 @@ def test_blocking_call_holds_the_clock_for_everyone():
     async def main():
         async def other():
             await asyncio.sleep(0.01)
-            return clock.now()
+            return app_clock.now()
 
         task = asyncio.create_task(other())
         await asyncio.sleep(0)
-        clock.block(0.5)  # the loop is held: the other task cannot run earlier
+        app_clock.block(0.5)  # the loop is held: the other task cannot run earlier
         return await task
 
     assert round(clock.run(main()), 9) == 0.5

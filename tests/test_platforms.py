@@ -28,7 +28,12 @@ def test_gradescope_zip_has_the_kata_at_its_top_beside_the_scripts(tmp_path):
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
         seed = archive.read("kata-hidden-seed").decode().strip()
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
-    assert {"Makefile", "pyproject.toml", "harness/cli.py", "exercises/01_dashboard_n_plus_one/app.py"} <= set(modes)
+    assert {
+        "Makefile",
+        "pyproject.toml",
+        "harness/frontends/cli.py",
+        "exercises/01_dashboard_n_plus_one/app.py",
+    } <= set(modes)
     assert not any(name.startswith("source/") for name in modes)  # Gradescope unpacks into /autograder/source
     assert seed == "31337"
 

@@ -24,7 +24,7 @@ def test_the_student_template_has_the_exercises_and_nothing_of_the_course(tmp_pa
     files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and ".git/" not in p.as_posix()}
     assert {
         "exercises/01_dashboard_n_plus_one/app.py",
-        "harness/cli.py",
+        "harness/frontends/cli.py",
         "grading/ex01_dashboard_n_plus_one.py",
         "Makefile",
         "pyproject.toml",

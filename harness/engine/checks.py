@@ -138,9 +138,9 @@ class Grading:
         """The exercise's profile request, measured once per scale.
 
         Where the exercise's grading module names its answer (``PROFILE_REFERENCE``), a
-        measurement counts only with the right answer: an app that answers correctly at
-        the scale ``correct`` checks and cheaply elsewhere fails every check that measures
-        it elsewhere.
+        measurement at another scale than the profile's (where ``correct`` checks the
+        answers) counts only with the right answer: an app that answers correctly where
+        it is checked and cheaply elsewhere fails every check that measures it elsewhere.
         """
         scale = scale or profile_scale(self.exercise)
 
@@ -148,7 +148,7 @@ class Grading:
             async with self.serve(scale) as client:
                 exchange = await send_profile_request(client, self.exercise)
             reference = getattr(spec_module(self.exercise), "PROFILE_REFERENCE", None)
-            if reference is None:
+            if reference is None or scale == profile_scale(self.exercise):
                 return exchange.metrics, None
             status, body = reference(dataset(scale, PUBLIC_SEED), exchange.metrics.path)
             try:

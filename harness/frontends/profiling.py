@@ -57,7 +57,7 @@ class Profile:
             ],
             "clients_created": m.clients_created,
             "error": m.error,
-        } | ({"baseline": baseline} if (baseline := self.baseline()) else {})
+        } | ({"baseline": dict(baseline)} if (baseline := self.baseline()) else {})
 
 
 async def _measure(
