@@ -21,6 +21,17 @@ def _private_state(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def hosts():
+    """One app hosts' parent for the tests that grade in this process: it forks a fresh host per world
+    (what ``kata grade`` does per exercise), and importing FastAPI once saves most of a second a grade."""
+    from harness.world.hosts import Zygote
+
+    zygote = Zygote()
+    yield zygote
+    zygote.close()
+
+
 def kata(*args: str) -> list[str]:
     """The `kata` command as a subprocess argv, from this interpreter's environment."""
     return [sys.executable, "-c", "from harness.frontends.cli import main; main()", *args]

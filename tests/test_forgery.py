@@ -55,7 +55,8 @@ def _no_better(forged: dict, plain: dict, name: str) -> None:
     assert not forged["passed"]
 
 
-@pytest.mark.parametrize("name", sorted(forgery.ATTACKS))
+# Every forgery goes through `kata grade` below; these also through `kata check`, the student's front-end.
+@pytest.mark.parametrize("name", ["every_descriptor", "forged_world_messages", "attack_the_world_process"])
 def test_kata_check_gives_a_forgery_no_more_than_the_starter(name, starter, tmp_path):
     before = _digests()
     forged = _check(forgery.build(name, tmp_path / "tree"))

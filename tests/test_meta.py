@@ -67,10 +67,10 @@ def test_starters_fail_and_solutions_pass_through_the_autograder_entry_point(tmp
 
 
 @pytest.mark.parametrize("name", sorted(n for n, case in corpus.CASES.items() if not case.isolated_only))
-def test_submission_corpus_in_process(name, tmp_path):
-    """`kata check` grades in the student's own process: every case but the process killers."""
+def test_submission_corpus_in_process(name, tmp_path, hosts):
+    """The world in this process, the app in app hosts: every case but the endless loops."""
     case = corpus.CASES[name]
-    assert_verdict(name, checks.grade(catalog.find(case.exercise), corpus.build(name, tmp_path)))
+    assert_verdict(name, checks.grade(catalog.find(case.exercise), corpus.build(name, tmp_path), hosts=hosts))
 
 
 @pytest.mark.parametrize("exercise", sorted({case.exercise for case in corpus.CASES.values()}))
@@ -123,7 +123,7 @@ def test_every_guard_is_failed_by_some_bad_submission():
                 assert (exercise.name, check.name) in caught, f"no bad submission fails {exercise.name} {check.name}"
 
 
-def test_a_dashboard_hard_coded_from_the_public_data_fails(tmp_path):
+def test_a_dashboard_hard_coded_from_the_public_data_fails(tmp_path, hosts):
     """Zero queries and zero calls, perfect on the public seed: wrong on hidden data."""
     from grading.ex01_dashboard_n_plus_one import reference
 
@@ -146,7 +146,7 @@ def test_a_dashboard_hard_coded_from_the_public_data_fails(tmp_path):
             return ANSWERS[str(org_id)]
     """)
     )
-    report = checks.grade(catalog.find("01"), tmp_path)
+    report = checks.grade(catalog.find("01"), tmp_path, hosts=hosts)
     assert not report.passed
     correct = report.result("correct")
     assert not correct.passed and "hidden data" in correct.message

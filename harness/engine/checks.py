@@ -91,8 +91,8 @@ class Grading:
     exercise: Exercise
     app_file: Path  # the app to run
     submission: Path  # the submission's folder for this exercise
-    hidden_seed: int = DEFAULT_HIDDEN_SEED
-    hosts: Zygote = field(default_factory=Zygote)  # forks the app hosts that run the submission
+    hidden_seed: int
+    hosts: Zygote  # forks the app hosts that run the submission
     _memo: dict[Any, Any] = field(default_factory=dict)
 
     @property

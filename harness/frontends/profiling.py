@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.apphost import loader
 from harness.catalog import Exercise
-from harness.engine.checks import Grading, profile_request, profile_scale, profile_warm_up, send_profile_request
+from harness.engine.checks import profile_request, profile_scale, profile_warm_up, send_profile_request
 from harness.world import clock
 from harness.world.measure import RequestMetrics
 from harness.world.seed import PUBLIC_SEED
@@ -61,20 +61,23 @@ class Profile:
 
 
 async def _measure(
-    grading: Grading, scale: str, seed: int, faults: dict[str, str], warm_up: int
+    exercise: Exercise, app: Any, scale: str, seed: int, faults: dict[str, str], warm_up: int
 ) -> tuple[int | None, RequestMetrics, str | None]:
-    def break_services(world: World) -> None:
+    """The app in this process: a profile is the student's own tool, not a grade (the numbers are the same)."""
+    world = World(
+        scale=scale, seed=seed, large_tables=exercise.spec.world.large_tables, cache=exercise.spec.world.cache
+    )
+    async with world:
         for service, fault in faults.items():
             getattr(world.services[service], fault)()
-
-    async with grading.serve(scale, seed, configure=break_services) as client:
-        try:
-            exchange = await send_profile_request(client, grading.exercise, warm_up)
-        except RequestHung as hung:
-            if hung.metrics is None:
-                raise
-            return None, hung.metrics, str(hung)
-        return exchange.response.status_code, exchange.metrics, None
+        async with world.serve(app) as client:
+            try:
+                exchange = await send_profile_request(client, exercise, warm_up)
+            except RequestHung as hung:
+                if hung.metrics is None:
+                    raise
+                return None, hung.metrics, str(hung)
+            return exchange.response.status_code, exchange.metrics, None
 
 
 def profile(
@@ -95,7 +98,6 @@ def profile(
     scale = scale or profile_scale(exercise)
     faults = dict(faults or {})
     warm_up = 0 if cold else profile_warm_up(exercise)
-    loader.load_app(app_file)  # one clear sentence if it does not import
-    grading = Grading(exercise, app_file, app_file.parent)
-    status, metrics, hung = clock.run(_measure(grading, scale, seed, faults, warm_up))
+    app = loader.load_app(app_file)  # one clear sentence if it does not import
+    status, metrics, hung = clock.run(_measure(exercise, app, scale, seed, faults, warm_up))
     return Profile(exercise, app_file, scale, method, path, status, metrics, faults or None, hung, warm_up)

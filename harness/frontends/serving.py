@@ -83,22 +83,26 @@ async def serve(
     sock = _bind(host, port)
     try:
         options = world_options or WorldOptions()
-        async with World(scale=scale, large_tables=options.large_tables, cache=options.cache) as world:
-            app = loader.load_app(app_file)
-            measured = MeasuringMiddleware(app, world.network, on_complete=log)
-            config = uvicorn.Config(measured, host=host, port=port, log_level="warning", lifespan="on")
-            server = _Server(config)
+        world = World(scale=scale, large_tables=options.large_tables, cache=options.cache)
+        async with world:
+            with world.services.mocked():  # the app's partner calls reach the world's services
+                app = loader.load_app(app_file)
+                measured = MeasuringMiddleware(app, world.network, on_complete=log)
+                config = uvicorn.Config(measured, host=host, port=port, log_level="warning", lifespan="on")
+                server = _Server(config)
 
-            async def announce_once_started() -> None:
-                while not server.started and not server.should_exit:
-                    await asyncio.sleep(0.05)
-                if server.started:
-                    announce()
+                async def announce_once_started() -> None:
+                    while not server.started and not server.should_exit:
+                        await asyncio.sleep(0.05)
+                    if server.started:
+                        announce()
 
-            announcing = asyncio.create_task(announce_once_started())
-            await server.serve(sockets=[sock])
-            announcing.cancel()
-            if not server.started and not server.should_exit:
-                raise KataError("the app's startup failed (the error is above): look at its lifespan or startup code")
+                announcing = asyncio.create_task(announce_once_started())
+                await server.serve(sockets=[sock])
+                announcing.cancel()
+                if not server.started and not server.should_exit:
+                    raise KataError(
+                        "the app's startup failed (the error is above): look at its lifespan or startup code"
+                    )
     finally:
         sock.close()

@@ -7,6 +7,7 @@ so that its imports (FastAPI, SQLAlchemy) run while the world imports its own.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -41,7 +42,7 @@ class Zygote:
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="kata-host-", dir=shared_tmp())))
     _process: subprocess.Popen[bytes] | None = None
     _control: socket.socket | None = None
-    _copies: dict[Path, Path] = field(default_factory=dict)
+    _copies: dict[tuple[Path, str], Path] = field(default_factory=dict)
     _ready: bool = False
 
     def launch(self) -> None:
@@ -99,19 +100,31 @@ class Zygote:
         return json.loads(data)
 
     def place(self, app_file: Path) -> Path:
-        """A copy of the app's folder where the host's user can read it, nowhere near the original."""
+        """A copy of the app's folder where the host's user can read it, nowhere near the original
+        (one per folder and content: a folder changed since it was copied is copied again)."""
         folder = app_file.resolve().parent
-        if folder not in self._copies:
+        key = (folder, _digest(folder))
+        if key not in self._copies:
             copy = self.workdir / f"app{len(self._copies) + 1}"
-            shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+            shutil.copytree(folder, copy, ignore=_IGNORED)
             if self.user is not None:
                 for path in [copy, *copy.rglob("*")]:
                     shutil.chown(path, user=self.user)
-            self._copies[folder] = copy
-        return self._copies[folder] / app_file.name
+            self._copies[key] = copy
+        return self._copies[key] / app_file.name
 
     def fork(self, app_file: Path, dialect: str = "sqlite") -> tuple[socket.socket, int]:
-        """A new app host for ``app_file`` (its SQL compiled for ``dialect``): our end of its socket and its pid."""
+        """A new app host for ``app_file`` (its SQL compiled for ``dialect``): our end of its socket and its pid.
+
+        A parent that is gone (a host of the same submission may have killed it) is started again, once.
+        """
+        try:
+            return self._fork(app_file, dialect)
+        except (OSError, HostFailed, ValueError):
+            self._stop()
+            return self._fork(app_file, dialect)
+
+    def _fork(self, app_file: Path, dialect: str) -> tuple[socket.socket, int]:
         control = self._start()
         placed = self.place(app_file)
         ours, theirs = socket.socketpair()
@@ -145,7 +158,7 @@ class Zygote:
             sock.close()
             kill(pid)
 
-    def close(self) -> None:
+    def _stop(self) -> None:
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -154,7 +167,24 @@ class Zygote:
                 self._process.kill()
             self._process.wait()
             self._process = None
+
+    def close(self) -> None:
+        self._stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+
+
+def _digest(folder: Path) -> str:
+    """What a copy of ``folder`` would hold: names and bytes of its files, as ``place`` copies them."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(p.startswith(".") or p == "__pycache__" for p in relative.parts):
+            if not path.name.endswith(".pyc"):
+                digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def shared_tmp() -> str:

@@ -25,7 +25,6 @@ from typing import Any
 
 import httpx
 import httpx._transports.default as httpx_transports
-import respx
 
 from harness.world import measure
 
@@ -181,6 +180,8 @@ class Services:
     @contextmanager
     def mocked(self) -> Iterator[Services]:
         """Route every httpx request to the mocks; unknown hosts raise at once."""
+        import respx  # only an app in this process needs it: an app host's calls come by the socket
+
         router = respx.mock(assert_all_called=False, assert_all_mocked=True)
         for service in self.all:
             router.route(url__regex=service.pattern).mock(side_effect=self._side_effect(service))

@@ -157,9 +157,6 @@ class World:
         db.activate(database)
         _open_worlds.append(self)
         resources.callback(self._leave)
-        self._mocks = self.services.mocked()
-        self._mocks.__enter__()
-        resources.callback(self._mocks.__exit__, None, None, None)
 
     def _leave(self) -> None:
         _open_worlds.remove(self)
@@ -193,10 +190,14 @@ class World:
 
     @asynccontextmanager
     async def serve(self, app: Any) -> AsyncIterator[Client]:
-        """Start the app (lifespan included) and yield a measuring client."""
-        async with lifespan(app):
-            client = Client(app, self.network, self)
-            try:
-                yield client
-            finally:
-                await client.aclose()
+        """Start the app in this process (lifespan included) and yield a measuring client.
+
+        Its httpx calls reach this world's services through respx mocks, active meanwhile.
+        """
+        with self.services.mocked():
+            async with lifespan(app):
+                client = Client(app, self.network, self)
+                try:
+                    yield client
+                finally:
+                    await client.aclose()
