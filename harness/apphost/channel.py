@@ -119,14 +119,15 @@ class Channel:
         if threading.get_ident() != loop.thread_id:
 
             async def asked() -> Any:
+                # On the loop's thread: the waiting thread holds nothing from here until the answer is in,
+                # and holds again before it runs on, so the host never looks idle while it has work.
+                loop.release_thread()
                 try:
                     return await self.ask(lambda id: make(id, False))
                 finally:
-                    loop.hold_thread()  # on the loop's thread, before this thread runs on: no idle in between
+                    loop.hold_thread()
 
-            future = asyncio.run_coroutine_threadsafe(asked(), loop)
-            loop.release_thread()
-            return future.result()
+            return asyncio.run_coroutine_threadsafe(asked(), loop).result()
         number = self.next_id()
         self.send(make(number, True))
         self.flush()

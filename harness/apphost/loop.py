@@ -110,8 +110,8 @@ def count_threads(loop: HostLoop) -> None:
             loop.release_thread()
 
     anyio.to_thread.run_sync = run_sync  # type: ignore[assignment]
-    # A thread that waits for the loop holds nothing meanwhile; it holds again from the moment the
-    # loop has its answer (on the loop's thread), so the host never looks idle while it runs on.
+    # A thread that waits for the loop holds nothing meanwhile: from the moment the loop runs its
+    # work (on the loop's thread, so the host cannot look idle before) until it has the answer.
     original_run, original_run_sync = anyio.from_thread.run, anyio.from_thread.run_sync
 
     def from_thread_run(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -119,26 +119,16 @@ def count_threads(loop: HostLoop) -> None:
             return original_run(func, *args, **kwargs)
 
         async def answered(*inner: Any) -> Any:
+            loop.release_thread()
             try:
                 return await func(*inner)
             finally:
                 loop.hold_thread()
 
-        loop.release_thread()
         return original_run(answered, *args, **kwargs)
 
     def from_thread_run_sync(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if threading.get_ident() == loop.thread_id:
-            return original_run_sync(func, *args, **kwargs)
-
-        def answered(*inner: Any) -> Any:
-            try:
-                return func(*inner)
-            finally:
-                loop.hold_thread()
-
-        loop.release_thread()
-        return original_run_sync(answered, *args, **kwargs)
+        return original_run_sync(func, *args, **kwargs)  # runs at once on the loop: the thread barely waits
 
     anyio.from_thread.run = from_thread_run  # type: ignore[assignment]
     anyio.from_thread.run_sync = from_thread_run_sync  # type: ignore[assignment]
