@@ -20,6 +20,14 @@ class KataError(Exception):
     """A problem the user can fix, stated in one sentence."""
 
 
+class SubmissionError(KataError):
+    """The submission could not be loaded: syntax error, import error, no app..."""
+
+
+class LifespanError(SubmissionError):
+    """The app's startup failed: nothing can be graded."""
+
+
 @dataclass(frozen=True)
 class Exercise:
     number: str  # "01"

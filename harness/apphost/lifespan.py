@@ -10,11 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.apphost.loader import SubmissionError
-
-
-class LifespanError(SubmissionError):
-    """The app's startup failed: nothing can be graded."""
+from harness.catalog import LifespanError
 
 
 def _one_line(message: str) -> str:

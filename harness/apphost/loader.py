@@ -10,13 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import sites
-from harness.catalog import KataError
+from harness.catalog import SubmissionError
 
 _counter = itertools.count(1)
-
-
-class SubmissionError(KataError):
-    """The submission could not be loaded: syntax error, import error, no app..."""
 
 
 def _where(exc: BaseException, app_file: Path) -> str:

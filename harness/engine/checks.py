@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.apphost import loader
-from harness.catalog import Exercise, KataError, resolve_target
+from harness.catalog import Exercise, KataError, SubmissionError, resolve_target
 from harness.settings import QueryLatency, env_int
 from harness.world import clock
 from harness.world.hosts import Zygote, host_user
@@ -358,10 +357,10 @@ def grade(
     try:
         on_phase(f"importing {grading.app_file.name}")
         if not grading.app_file.is_file():
-            raise loader.SubmissionError(f"there is no {grading.app_file.name} at {grading.app_file.parent}")
+            raise SubmissionError(f"there is no {grading.app_file.name} at {grading.app_file.parent}")
         zygote.probe(grading.app_file)  # fail fast, with one clear sentence
         results, metrics = clock.run(_run_checks(grading, checks, on_phase))
-    except loader.SubmissionError as error:
+    except SubmissionError as error:
         failed = [CheckResult(c.name, False, str(error)) for c in checks]
         return Report(exercise.name, False, failed, {}, error=str(error))
     finally:

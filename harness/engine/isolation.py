@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -28,6 +26,7 @@ from pathlib import Path
 from harness import catalog, settings
 from harness.catalog import Exercise
 from harness.engine import checks
+from harness.world.hosts import unprivileged_user
 
 DEFAULT_WALL_SECONDS = 60.0
 OUTPUT_LIMIT = 20_000  # characters of the submission's own output kept for the student (the end of it)
@@ -58,28 +57,6 @@ def privilege_note(limits: Limits) -> str | None:
         f"audit hook only: the user {limits.user!r} cannot reach {Path(sys.executable).resolve()} or "
         f"{catalog.KATA_ROOT} (install the kata where every user can read it, as setup.sh does on Gradescope)"
     )
-
-
-def unprivileged_user(name: str | None) -> str | None:
-    """``name`` if we are root and that user can reach the interpreter and the kata."""
-    if name is None or os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return None
-    needed = [
-        Path(sys.executable).resolve(),
-        Path(sys.prefix).resolve(),
-        Path(sys.base_prefix).resolve(),
-        catalog.KATA_ROOT.resolve(),
-    ]
-    for path in needed:
-        for part in [path, *path.parents]:
-            mode = part.stat().st_mode
-            if not mode & stat.S_IXOTH or (part == path and not mode & (stat.S_IROTH | stat.S_IXOTH)):
-                return None
-    return name
 
 
 def grade_isolated(exercise: Exercise, tree: Path, hidden_seed: int, limits: Limits = Limits()) -> checks.Report:

@@ -19,8 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness import catalog
-from harness.apphost.loader import SubmissionError
-from harness.catalog import Exercise, KataError
+from harness.catalog import Exercise, KataError, SubmissionError
 from harness.engine import checks
 from harness.engine.isolation import DEFAULT_WALL_SECONDS, Limits
 from harness.frontends import state, waterfall

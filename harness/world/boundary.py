@@ -36,8 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from harness import wire
-from harness.apphost.lifespan import LifespanError
-from harness.apphost.loader import SubmissionError
+from harness.catalog import LifespanError, SubmissionError
 from harness.world import clock, measure
 from harness.world.hosts import CRASH_HINT, ENDED, HostFailed, Zygote, kill
 

@@ -10,9 +10,11 @@ import contextlib
 import hashlib
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import settings, wire
+from harness.catalog import KATA_ROOT, SubmissionError
 
 # Real seconds a new app host may take to import app.py before the grader gives up on it.
 IMPORT_SECONDS = 60.0
@@ -138,8 +141,6 @@ class Zygote:
 
     def probe(self, app_file: Path) -> None:
         """Import ``app_file`` in a host of its own: ``SubmissionError`` with the reason if it cannot be."""
-        from harness.apphost.loader import SubmissionError
-
         sock, pid = self.fork(app_file)
         try:
             sock.settimeout(None)
@@ -199,6 +200,26 @@ def kill(pid: int) -> None:
 
 def host_user() -> str | None:
     """``nobody`` when grading runs as root and that user can run the kata's Python."""
-    from harness.engine.isolation import unprivileged_user
-
     return unprivileged_user("nobody")
+
+
+def unprivileged_user(name: str | None) -> str | None:
+    """``name`` if we are root and that user can reach the interpreter and the kata."""
+    if name is None or os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return None
+    needed = [
+        Path(sys.executable).resolve(),
+        Path(sys.prefix).resolve(),
+        Path(sys.base_prefix).resolve(),
+        KATA_ROOT.resolve(),
+    ]
+    for path in needed:
+        for part in [path, *path.parents]:
+            mode = part.stat().st_mode
+            if not mode & stat.S_IXOTH or (part == path and not mode & (stat.S_IROTH | stat.S_IXOTH)):
+                return None
+    return name
