@@ -78,24 +78,33 @@ def sandbox(app_dir: Path, hidden: list[str]) -> tuple[Path, Path] | None:
         raise OSError("cannot make the app host's mounts private")
     with open("/proc/self/mountinfo") as info:
         points = sorted({line.split()[4] for line in info}, key=len)
+    # What the host needs from under the folders about to be hidden: the app, Python, the harness.
+    import harness
+
+    needed = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(harness.__file__))}
+    kept = {path: os.open(path, _O_PATH | os.O_DIRECTORY) for path in needed}
     app_fd = os.open(app_dir, _O_PATH | os.O_DIRECTORY)
     for point in points:  # read-only everywhere (a mount whose flags are locked keeps them: ignored)
         mount(None, point, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY)
-    for folder in ["/tmp", *hidden]:
-        if os.path.isdir(folder) and not mount(
-            "tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=1m"
-        ):
+    empty = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+    if not mount("tmpfs", "/tmp", "tmpfs", empty, "size=64m,mode=755"):
+        raise OSError("cannot give the app host a temporary folder")
+    for folder in hidden:  # the grader's folders elsewhere than /tmp
+        if os.path.isdir(folder) and not mount("tmpfs", folder, "tmpfs", empty, "size=1m"):
             raise OSError(f"cannot hide {folder} from the app host")
     inside = Path("/tmp/app")
     writable = Path("/tmp/tmp")
-    if not mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=64m,mode=755"):
-        raise OSError("cannot give the app host a temporary folder")
     inside.mkdir()
     writable.mkdir(mode=0o1777)
-    if not mount(f"/proc/self/fd/{app_fd}", str(inside), None, _MS_BIND):
-        raise OSError("cannot show the app its folder")
-    mount(None, str(inside), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY)
-    os.close(app_fd)
+    for target, fd in [(str(inside), app_fd), *sorted(kept.items())]:
+        if target != str(inside) and os.path.isdir(target):
+            os.close(fd)
+            continue  # still in sight: nothing was hidden over it
+        os.makedirs(target, exist_ok=True)
+        if not mount(f"/proc/self/fd/{fd}", target, None, _MS_BIND | _MS_REC):
+            raise OSError(f"cannot show the app host {target}")
+        mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY)
+        os.close(fd)
     if not mount("tmpfs", "/proc", "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=4k"):
         raise OSError("cannot hide /proc from the app host")
     return inside, writable
