@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import itertools
 import os
+import select
 import socket
 import threading
 from collections.abc import Callable
@@ -30,7 +31,8 @@ class WorldError(Exception):
 class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        sock.setblocking(True)
+        # Non-blocking: the loop's reader may find that a blocking wait (``ask_sync``) already took the data.
+        sock.setblocking(False)
         self._framer = wire.Framer()
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[Any]] = {}
@@ -50,9 +52,14 @@ class Channel:
         self._outbox.append(wire.encode(message))
 
     def flush(self) -> None:
-        if self._outbox:
-            data, self._outbox = b"".join(self._outbox), []
-            self.sock.sendall(data)
+        if not self._outbox:
+            return
+        data, self._outbox = memoryview(b"".join(self._outbox)), []
+        while data:
+            try:
+                data = data[self.sock.send(data) :]
+            except BlockingIOError:
+                select.select([], [self.sock], [])  # the world reads all the time: room comes soon
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -79,8 +86,14 @@ class Channel:
             self.send(wire.Idle(self.seen, next_timer))
         self.flush()
 
-    def _read(self) -> list[wire.Message]:
-        data = self.sock.recv(1 << 20)
+    def _read(self, wait: bool = False) -> list[wire.Message]:
+        """What has arrived (``wait``: block until something has)."""
+        if wait:
+            select.select([self.sock], [], [])
+        try:
+            data = self.sock.recv(1 << 20)
+        except BlockingIOError:
+            return []
         if not data:
             os._exit(0)  # the world is gone: nothing left to serve
         messages = []
@@ -133,7 +146,7 @@ class Channel:
         self.flush()
         reply: wire.Reply | None = None
         while reply is None:
-            for message in self._read():
+            for message in self._read(wait=True):
                 if reply is None and isinstance(message, wire.Reply) and message.id == number:
                     reply = message
                     continue
