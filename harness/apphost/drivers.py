@@ -15,6 +15,7 @@ import asyncio
 import functools
 import itertools
 import sqlite3
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -277,50 +278,43 @@ def forward_http(channel: Channel) -> None:
     """Send every httpx request of the app to the world's partner services."""
     numbers = itertools.count(1)
 
-    async def handle_async_request(transport: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
+    def call(transport: Any, request: httpx.Request, body: bytes) -> Callable[[int, bool], wire.Call]:
+        """The ``Call`` for ``request``, once its id (and whether the whole host waits) is known."""
         connection = transport.__dict__.setdefault("_kata_connection", next(numbers))
         timeout = (request.extensions.get("timeout") or {}).get("read")
-        number = channel.next_id()
-        call = wire.Call(
-            number,
-            request.method,
-            str(request.url),
-            [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.headers.raw],
-            body,
-            timeout,
-            connection,
-            current_request.get(),
+        headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.headers.raw]
+        number = current_request.get()
+        return lambda id, blocking: wire.Call(
+            id, request.method, str(request.url), headers, body, timeout, connection, number, blocking
         )
+
+    def failed(request: httpx.Request, error: WorldError) -> httpx.HTTPError:
+        if error.kind == "timeout":
+            return httpx.ReadTimeout(error.text, request=request)
+        return httpx.ConnectError(error.text, request=request)
+
+    def answered(request: httpx.Request, value: dict[str, Any]) -> httpx.Response:
+        return httpx.Response(value["status"], headers=value["headers"], content=value["body"], request=request)
+
+    async def handle_async_request(transport: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        make = call(transport, request, await request.aread())
+        number = channel.next_id()
         try:
-            value = await channel.ask(lambda _id: call, number)
+            value = await channel.ask(lambda id: make(id, False), number)
         except asyncio.CancelledError:
             channel.send(wire.Cancel(number))
             raise
         except WorldError as error:
-            if error.kind == "timeout":
-                raise httpx.ReadTimeout(error.text, request=request) from None
-            raise httpx.ConnectError(error.text, request=request) from None
-        return httpx.Response(value["status"], headers=value["headers"], content=value["body"], request=request)
+            raise failed(request, error) from None
+        return answered(request, value)
 
     def handle_request(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
         """A synchronous client: on a worker thread that thread waits; on the loop's thread, the whole host."""
-        body = request.read()
-        connection = transport.__dict__.setdefault("_kata_connection", next(numbers))
-        timeout = (request.extensions.get("timeout") or {}).get("read")
-        headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.headers.raw]
-        request_number = current_request.get()
         try:
-            value = channel.ask_sync(
-                lambda id, blocking: wire.Call(
-                    id, request.method, str(request.url), headers, body, timeout, connection, request_number, blocking
-                )
-            )
+            value = channel.ask_sync(call(transport, request, request.read()))
         except WorldError as error:
-            if error.kind == "timeout":
-                raise httpx.ReadTimeout(error.text, request=request) from None
-            raise httpx.ConnectError(error.text, request=request) from None
-        return httpx.Response(value["status"], headers=value["headers"], content=value["body"], request=request)
+            raise failed(request, error) from None
+        return answered(request, value)
 
     httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign, assignment]
     httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign, assignment]
