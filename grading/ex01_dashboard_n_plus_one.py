@@ -1,4 +1,14 @@
-"""01 dashboard-n-plus-one: constant queries, same answer."""
+"""01 dashboard-n-plus-one: constant queries, same answer, only the organization's rows read.
+
+What a fix may change: how the rows are loaded (selectinload, joinedload,
+subqueryload, explicit IN queries, a join written by hand), how many
+statements that takes (a small constant), the order of the statements, the
+external calls of Section B (exercise 02's subject).
+What it may not change: the answer (public and hidden data, the 404); and the
+work the database does for it: the rows read must stay proportional to the
+organization's own data (its row, projects, tasks and members), never the whole
+tables filtered in Python (``rows_read``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +18,7 @@ from grading.references import dashboard_projects, organization_in
 from harness.engine.checks import Check, CheckFailed, Grading, compare_with_reference
 from harness.words import n_queries
 from harness.world.measure import RequestMetrics
-from harness.world.seed import Dataset
+from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.services import analytics_summary, current_weather
 
 ORG_IDS = (1, 2, 3, 4)
@@ -49,6 +59,36 @@ def _repeated(metrics: RequestMetrics) -> str:
     return f"; repeated {top['count']}x: {top['sql']} from {top['call_site']}"
 
 
+def _organization_rows(data: Dataset, org_id: int) -> int:
+    """The rows that belong to the organization: its own, its projects, their tasks and its members."""
+    projects = data.projects_of(org_id)
+    tasks = sum(len(data.tasks_of(p["id"])) for p in projects)
+    members = sum(1 for user in data.users.values() if user.get("org_id") == org_id)
+    return 1 + len(projects) + tasks + members
+
+
+async def rows_read(g: Grading) -> str:
+    """Each dashboard reads at most twice the rows of its organization: loading every project, task and
+    user and filtering in Python keeps the query count constant but reads every customer's data."""
+    factor = g.budget("max_rows_factor")
+    data = dataset(CORRECTNESS_SCALE, PUBLIC_SEED)
+    read = []
+    async with g.serve(CORRECTNESS_SCALE) as client:
+        for org_id in ORG_IDS:
+            exchange = await client.get(f"/organizations/{org_id}/dashboard")
+            own = _organization_rows(data, org_id)
+            metrics = exchange.metrics
+            read.append(f"{metrics.rows_read} for organization {org_id}")
+            if metrics.rows_read > factor * own:
+                raise CheckFailed(
+                    f"GET {metrics.path} read {metrics.rows_read} rows from the database, but organization "
+                    f"{org_id} has only {own} rows in all (its own, its projects, their tasks, its members; "
+                    f"budget {factor:g}x = {factor * own:g}): filter in SQL (WHERE, IN, a join), not in Python; "
+                    f"the rows came from {metrics.most_rows()}"
+                )
+    return f"rows read per dashboard: {', '.join(read)} (budget {factor:g}x the organization's own rows)"
+
+
 async def query_budget(g: Grading) -> str:
     budget = g.budget("max_queries")
     metrics = await g.profile()
@@ -86,6 +126,12 @@ CHECKS = [
         "correct",
         "the dashboard equals the reference, 404 included, on public and hidden data",
         correct,
+        guard=True,
+    ),
+    Check(
+        "rows_read",
+        "each dashboard reads at most budget.max_rows_factor x its organization's own rows",
+        rows_read,
         guard=True,
     ),
     Check("query_budget", "at most budget.max_queries queries for one dashboard", query_budget),

@@ -134,10 +134,25 @@ def count_threads(loop: HostLoop) -> None:
     anyio.from_thread.run_sync = from_thread_run_sync  # type: ignore[assignment]
 
 
-def virtual_perf_counter() -> float:
-    """The app's own timing (``time.perf_counter`` and friends) reads the world's clock on the loop's thread."""
-    loop = host_loop()
-    return loop.time() if loop is not None else _real_perf_counter()
+def use_virtual_clocks() -> None:
+    """The app's own timing reads the world's clock on the loop's thread: ``time.perf_counter``,
+    ``perf_counter_ns``, ``monotonic`` and ``monotonic_ns``, whichever a student times with.
+    Worker threads and code outside the loop get the real clocks; ``time.time`` stays the wall clock."""
+    for name, real in _REAL_CLOCKS.items():
+        setattr(time, name, _virtual(real, nanoseconds=name.endswith("_ns")))
 
 
-_real_perf_counter = time.perf_counter
+def _virtual(real: Callable[[], Any], nanoseconds: bool) -> Callable[[], Any]:
+    def clock() -> Any:
+        loop = host_loop()
+        if loop is None:
+            return real()
+        return round(loop.time() * 1_000_000_000) if nanoseconds else loop.time()
+
+    clock.__name__ = real.__name__
+    return clock
+
+
+_REAL_CLOCKS: dict[str, Callable[[], Any]] = {
+    name: getattr(time, name) for name in ("perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns")
+}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 import traceback
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -16,7 +15,8 @@ from harness import clock, db, wire
 from harness.apphost import drivers, loader
 from harness.apphost.channel import Channel, current_request
 from harness.apphost.lifespan import LifespanError, lifespan
-from harness.apphost.loop import HostLoop, count_threads, virtual_perf_counter
+from harness.apphost.logs import request_lines
+from harness.apphost.loop import HostLoop, count_threads, use_virtual_clocks
 from harness.sites import describe_exception
 
 
@@ -72,11 +72,7 @@ class AppHost:
 
         error = trace = None
         logs: list[Any] | None = None
-        capture: Any = nullcontext([])
-        if message.capture_logs:
-            from structlog.testing import capture_logs
-
-            capture = capture_logs()
+        capture: Any = request_lines() if message.capture_logs else nullcontext([])
         try:
             with capture as captured:
                 try:
@@ -109,7 +105,7 @@ def serve(sock: socket.socket, app_file: Path, dialect: str, lock: Callable[[], 
     drivers.forward_http(channel)
     count_threads(loop)
     clock.use_blocker(channel.block)
-    time.perf_counter = virtual_perf_counter
+    use_virtual_clocks()
     lock()
     try:
         app = loader.load_app(app_file)

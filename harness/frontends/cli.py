@@ -347,20 +347,23 @@ def _print_profile(out: Console, result) -> None:  # type: ignore[no-untyped-def
     with_plans = any("plan" in group for group in groups)
     table = Table(title="Queries by fingerprint", title_justify="left")
     table.add_column("count", justify="right")
+    table.add_column("rows", justify="right")
     table.add_column("query")
     table.add_column("call site")
     if with_plans:
         table.add_column("plan (large tables)")
     for group in groups:
         style = "red" if group["count"] > 1 else ""
-        row = [f"[{style}]{group['count']}[/]" if style else str(group["count"]), group["sql"], group["call_site"]]
+        count = f"[{style}]{group['count']}[/]" if style else str(group["count"])
+        row = [count, str(group["rows"]), group["sql"], group["call_site"]]
         if with_plans:
             row.append("\n".join(_plan_step(step) for step in group.get("plan", [])))
         table.add_row(*row)
     out.print(table)
     cache = f" · cache [yellow]{m.cache_ms:,g} ms[/] ({len(m.cache_ops)} ops)" if m.cache_ops else ""
     out.print(
-        f"[bold]{n_queries(len(m.queries))}[/bold] · db [cyan]{m.db_ms:,g} ms[/]{cache} · external "
+        f"[bold]{n_queries(len(m.queries))}[/bold] ({m.rows_read:,} rows read) · db [cyan]{m.db_ms:,g} ms[/]{cache}"
+        " · external "
         f"[magenta]{m.external_ms:,g} ms[/] · transfer [green]{m.transfer_ms:,g} ms[/] "
         f"({m.response_bytes:,} bytes) · total [bold]{m.total_ms:,g} ms[/bold] (modeled)"
     )

@@ -91,6 +91,8 @@ class HostConnection(asyncio.Protocol):
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._sql: dict[int, tuple[AsyncConnection, asyncio.Lock]] = {}
         self._partner_connections: set[int] = set()
+        # Work done while no request is open (the app's startup, tasks of its own between requests).
+        self.background = measure.RequestMetrics("APP", "outside any request", start=self.loop.time())
 
     # The clock rule ------------------------------------------------------------
 
@@ -220,11 +222,13 @@ class HostConnection(asyncio.Protocol):
         finished one) every open request: work the app hides in a task of its own,
         or under a made-up request, is still paid for by the requests waiting on it.
         Which of several open requests did the work is as the host says: it can move
-        work between its own requests, never hide it.
+        work between its own requests, never hide it. With no request open (the
+        startup, a task of the app's own between requests) it is ``background``.
         """
         named = self.requests.get(request) if isinstance(request, int) and not isinstance(request, bool) else None
         chosen = [named] if named is not None else list(self.requests.values())
-        return tuple(o.metrics for o in chosen if o.metrics is not None)
+        charged = tuple(o.metrics for o in chosen if o.metrics is not None)
+        return charged or (self.background,)
 
     async def _serve(self, message: wire.Sql | wire.Call | wire.Redis) -> None:
         requests = self._charged(message.request)

@@ -205,6 +205,7 @@ def _install_thread_accounting() -> None:
 
 
 _real_perf_counter = time.perf_counter
+_real_perf_counter_ns = time.perf_counter_ns
 
 
 def virtual_perf_counter() -> float:
@@ -213,6 +214,8 @@ def virtual_perf_counter() -> float:
     So an app's own timing code (``start = time.perf_counter()`` in a
     middleware, as in the lecture) measures modeled time, like the harness.
     Worker threads and code outside a virtual loop get the real counter.
+    (In an app host ``time.monotonic`` is virtual too; in this process the
+    world's own stall detection needs it real.)
     """
     loop = asyncio._get_running_loop()
     if isinstance(loop, VirtualTimeLoop):
@@ -220,12 +223,19 @@ def virtual_perf_counter() -> float:
     return _real_perf_counter()
 
 
+def virtual_perf_counter_ns() -> int:
+    loop = asyncio._get_running_loop()
+    if isinstance(loop, VirtualTimeLoop):
+        return round(loop.time() * 1_000_000_000)
+    return _real_perf_counter_ns()
+
+
 def run(main: Awaitable[T]) -> T:
     """Run a coroutine to completion on a fresh virtual-time loop."""
     _install_thread_accounting()
-    time.perf_counter = virtual_perf_counter
+    time.perf_counter, time.perf_counter_ns = virtual_perf_counter, virtual_perf_counter_ns
     try:
         with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
             return runner.run(main)  # type: ignore[arg-type]
     finally:
-        time.perf_counter = _real_perf_counter
+        time.perf_counter, time.perf_counter_ns = _real_perf_counter, _real_perf_counter_ns

@@ -76,7 +76,9 @@ class Database:
 
         @event.listens_for(sync_engine, "after_cursor_execute")
         def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-            self._record(conn, statement, error=None)
+            # SQLAlchemy's async adapters fetch a result's rows as the statement runs (``_rows``).
+            rows = getattr(cursor, "_rows", None)
+            self._record(conn, statement, error=None, rows=len(rows) if rows is not None else 0)
 
         @event.listens_for(sync_engine, "handle_error")
         def failed(exception_context):  # type: ignore[no-untyped-def]
@@ -96,14 +98,14 @@ class Database:
         except Exception:
             return []  # the statement itself will fail and say why
 
-    def _record(self, conn: Any, statement: str, error: str | None) -> None:
+    def _record(self, conn: Any, statement: str, error: str | None, rows: int = 0) -> None:
         started = conn.info.pop("kata_query", None)
         if started is not None:
             start, cost, plan = started
-            self._record_event(statement, start, cost, plan, error)
+            self._record_event(statement, start, cost, plan, error, rows)
 
     def _record_event(
-        self, statement: str, start: float, cost: float, plan: tuple[str, ...], error: str | None
+        self, statement: str, start: float, cost: float, plan: tuple[str, ...], error: str | None, rows: int = 0
     ) -> None:
         requests = measure.charged()
         if not requests:
@@ -117,6 +119,7 @@ class Database:
             call_site=measure.call_site(),
             error=error,
             plan=plan,
+            rows=rows,
         )
         for metrics in requests:
             metrics.queries.append(event)
@@ -133,14 +136,16 @@ class Database:
         cost = self.latency.seconds(statement) + self.plan_cost.seconds(plan, self.large_tables)
         if cost:
             await asyncio.sleep(cost)
-        error = None
+        error, rows = None, 0
         try:
-            return dict(await connection._execute(_run, connection._conn, statement, parameters, many))
+            result = dict(await connection._execute(_run, connection._conn, statement, parameters, many))
+            rows = len(result["rows"])
+            return result
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            self._record_event(statement, start, cost, tuple(step.detail for step in plan), error)
+            self._record_event(statement, start, cost, tuple(step.detail for step in plan), error, rows)
 
     def _plans(self, statement: str) -> bool:
         """Whether a statement's plan is read (and paid for): one that reads or changes a large table."""

@@ -38,6 +38,7 @@ class QueryEvent:
     call_site: str
     error: str | None = None
     plan: tuple[str, ...] = ()  # "SCAN customers", "SEARCH orders USING INDEX ..." (large tables only)
+    rows: int = 0  # rows the statement returned to the app
 
 
 @dataclass
@@ -84,6 +85,11 @@ class RequestMetrics:
         return _ms(sum(q.cost for q in self.queries))
 
     @property
+    def rows_read(self) -> int:
+        """Rows the database returned to the app: work a query count alone does not show."""
+        return sum(q.rows for q in self.queries)
+
+    @property
     def cache_ms(self) -> float:
         return _ms(sum(op.cost for op in self.cache_ops))
 
@@ -111,6 +117,7 @@ class RequestMetrics:
         """The metrics every report shows, as plain JSON values."""
         summary = {
             "queries": len(self.queries),
+            "rows_read": self.rows_read,
             "db_ms": self.db_ms,
             "external_ms": self.external_ms,
             "transfer_ms": self.transfer_ms,
@@ -134,11 +141,14 @@ class RequestMetrics:
     def fingerprints(self) -> list[dict[str, Any]]:
         """Queries grouped by shape, most repeated first, with their call site (and plan, on large tables)."""
         groups: dict[tuple[str, str], int] = Counter((q.fingerprint, q.call_site) for q in self.queries)
+        rows: Counter[tuple[str, str]] = Counter()
+        for q in self.queries:
+            rows[(q.fingerprint, q.call_site)] += q.rows
         plans = {(q.fingerprint, q.call_site): list(q.plan) for q in self.queries if q.plan}
         ordered = sorted(groups.items(), key=lambda item: (-item[1], item[0]))
         found = []
         for (fp, site), n in ordered:
-            group: dict[str, Any] = {"sql": short(fp), "count": n, "call_site": site}
+            group: dict[str, Any] = {"sql": short(fp), "count": n, "call_site": site, "rows": rows[(fp, site)]}
             if (fp, site) in plans:
                 group["plan"] = plans[(fp, site)]
             found.append(group)
@@ -146,6 +156,11 @@ class RequestMetrics:
 
     def repeated(self, at_least: int = 2) -> list[dict[str, Any]]:
         return [g for g in self.fingerprints() if g["count"] >= at_least]
+
+    def most_rows(self, limit: int = 2) -> str:
+        """'SELECT tasks ... 1074 rows from app.py:40, ...': where the rows read came from, most first."""
+        groups = sorted(self.fingerprints(), key=lambda g: -g["rows"])[:limit]
+        return ", ".join(f"{g['sql']} {g['rows']} rows from {g['call_site']}" for g in groups if g["rows"])
 
 
 def _ms(seconds: float) -> float:

@@ -58,6 +58,8 @@ class Client:
 
     def __init__(self, app: Any, network: Network, world: World | None = None) -> None:
         self.world = world  # for checks that let modeled time pass (``client.world.advance``)
+        # An app host's work outside any request (its startup, tasks of its own): measured, never hidden.
+        self.background: measure.RequestMetrics | None = None
         self._pending: dict[str, measure.RequestMetrics] = {}
         self._ids = itertools.count(1)
         self.app = measure.MeasuringMiddleware(app, network, on_complete=self._done)
@@ -183,6 +185,7 @@ class World:
 
         async with hosted(self, zygote, app_file) as host:
             client = Client(RemoteApp(host), self.network, self)
+            client.background = host.background
             try:
                 yield client
             finally:
