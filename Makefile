@@ -50,8 +50,9 @@ packages:
 # Two pytest workers (pytest-xdist): the suite is mostly grading runs, and the numbers are
 # modeled, so sharing the cores changes nothing but the wall time.
 # The end-to-end platform runs (a class of 30 graded and compared, the Gradescope zip in a real
-# /autograder) take three minutes of their own: `make test-platforms`, which CI runs too.
-PLATFORM_TESTS := tests/test_class.py tests/test_gradescope.py
+# /autograder, the whole corpus through `kata grade`'s isolation) take minutes of their own:
+# `make test-platforms`, which CI runs too.
+PLATFORM_TESTS := tests/test_class.py tests/test_gradescope.py tests/test_corpus_isolated.py
 
 test: $(STAMP) kata-tests lint packages
 	$(BIN)/python -m pytest tests -q -n 2 $(addprefix --ignore=,$(PLATFORM_TESTS))

@@ -1,5 +1,23 @@
 """10 cache-aside: the statistics come from Redis when nothing changed, fresh after every write.
 
+What counts as a fix (the rule these checks grade):
+
+- May change: how the value is kept in Redis (a JSON string, a hash, one key or several per
+  organization), which commands do it (GET, GETEX with a sliding TTL, HGET/HMGET, reads and writes in
+  a pipeline; SET with EX, SETEX, EXPIRE), the TTL within budget, how a write invalidates (delete or
+  unlink the key, overwrite it with the new figures, bump a version in the key) as long as it happens
+  after the commit, whether an unknown organization's 404 is remembered (with a TTL, still a 404),
+  and how the response is sent.
+- May not change: every response (status and body) of the reads, of the writes and of their errors,
+  at once and after any write, through any worker (``correct``, ``never_stale``, ``cached``); where
+  the value is held: Redis, the cache every worker process shares, never the process's memory, even
+  behind a Redis read (``cached``: a second app process on the same world finds what the first
+  stored and sees its writes); the work of a hit: no query (``cached``); that every key stored
+  expires within budget, a 404's too (``ttl``); that a key belongs to one organization and names its
+  id (``per_org``); that every write path invalidates (status, assignment, unassignment, creation),
+  after its commit, so that a read running in the middle of the write cannot put the old figures
+  back (``never_stale`` sends reads at offsets during writes whose statements take ``WRITE_MS``).
+
 The reference is computed from the seeded rows, with the grader's own writes
 applied to a copy of them (``Rows``), so a read after a write is compared
 with the figures that write produced. Cache properties are read from the
@@ -10,16 +28,23 @@ clock (``World.advance``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
 from collections import Counter
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import text
+
 from grading.references import organization_in
 from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, first_difference
+from harness.settings import QueryLatency
 from harness.words import count, n_queries
+from harness.world.measure import CacheOp
 from harness.world.redis_server import Cache
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.world import Client, Exchange, World
@@ -119,12 +144,25 @@ def open_task(rows: Rows, org_id: int, unassigned: bool = False) -> dict:
     return candidates[0]
 
 
+def assigned_task(rows: Rows, org_id: int) -> dict:
+    """A task of ``org_id`` that has an assignee, outside project ``org_id`` (see ``open_task``)."""
+    return next(t for t in rows.tasks_of_org(org_id) if t["assignee_id"] is not None and t["project_id"] != org_id)
+
+
 def second_project(rows: Rows, org_id: int) -> int:
     """A project of ``org_id`` whose id differs from the organization's."""
     return next(p["id"] for p in rows.projects if p["org_id"] == org_id and p["id"] != org_id)
 
 
-async def _create(client: Client, rows: Rows, org_id: int, project_id: int, body: dict, what: str) -> str:
+@dataclass(frozen=True)
+class Write:
+    """A write the grader sent: how messages name it, and its measured exchange."""
+
+    what: str
+    exchange: Exchange
+
+
+async def _create(client: Client, rows: Rows, org_id: int, project_id: int, body: dict, what: str) -> Write:
     path = f"/organizations/{org_id}/projects/{project_id}/tasks"
     exchange = await client.request("POST", path, json=body)
     write = f"POST {path}"
@@ -138,15 +176,15 @@ async def _create(client: Client, rows: Rows, org_id: int, project_id: int, body
         )
     expected = task_json(rows.add_task(task_id, project_id, body))
     assert_same_response(exchange, 201, expected, f"{write} ({what})")
-    return write
+    return Write(write, exchange)
 
 
-async def _change(client: Client, rows: Rows, task_id: int, change: dict, what: str) -> str:
+async def _change(client: Client, rows: Rows, task_id: int, change: dict, what: str) -> Write:
     path = f"/tasks/{task_id}"
     exchange = await client.request("PATCH", path, json=change)
     expected = task_json(rows.change_task(task_id, change))
     assert_same_response(exchange, 200, expected, f"PATCH {path} ({what})")
-    return f"PATCH {path} {json.dumps(change)}"
+    return Write(f"PATCH {path} {json.dumps(change)}", exchange)
 
 
 def _expect_status(exchange: Exchange, status: int, what: str) -> None:
@@ -216,41 +254,193 @@ async def cached(g: Grading) -> str:
     async with g.serve(SCALE) as client:
         first = await client.get(path)
         second = await client.get(path)
-    _expect_status(first, 200, f"GET {path}")
-    _expect_status(second, 200, f"GET {path} (the second time)")
-    queries = len(second.metrics.queries)
-    hits = [op for op in second.metrics.cache_ops if op.hit]
-    what = f"the second identical GET {path}"
-    if queries > budget:
-        if not second.metrics.cache_ops:
+        _expect_status(first, 200, f"GET {path}")
+        _expect_status(second, 200, f"GET {path} (the second time)")
+        queries = len(second.metrics.queries)
+        hits = [op for op in second.metrics.cache_ops if op.hit]
+        what = f"the second identical GET {path}"
+        if queries > budget:
+            if not second.metrics.cache_ops:
+                raise CheckFailed(
+                    f"{what} issued {n_queries(queries)} (budget {budget}) and no Redis command: "
+                    f"{_queries_listing(second)}"
+                )
             raise CheckFailed(
-                f"{what} issued {n_queries(queries)} (budget {budget}) and no Redis command: {_queries_listing(second)}"
+                f"{what} issued {n_queries(queries)} (budget {budget}) after the Redis commands "
+                f"{_ops_listing(second)}: {_queries_listing(second)}"
             )
-        raise CheckFailed(
-            f"{what} issued {n_queries(queries)} (budget {budget}) after the Redis commands {_ops_listing(second)}: "
-            f"{_queries_listing(second)}"
-        )
-    if not hits:
-        raise CheckFailed(
-            f"{what} issued {n_queries(queries)} but read nothing from Redis ({_ops_listing(second) or 'no command'}): "
-            "the value came from the process's memory (a dict, lru_cache...), which each worker process holds on "
-            "its own, never expires and a write handled by another worker cannot invalidate"
-        )
+        if not hits:
+            raise CheckFailed(
+                f"{what} issued {n_queries(queries)} but read nothing from Redis "
+                f"({_ops_listing(second) or 'no command'}): the value came from the process's memory (a dict, "
+                "lru_cache...), which each worker process holds on its own, never expires and a write handled by "
+                "another worker cannot invalidate"
+            )
+        shared = await _across_workers(g, client, budget)
     ops = len(second.metrics.cache_ops)
     return (
         f"{what} issued {n_queries(queries)} (budget {budget}) and {count(ops, 'Redis command')}, "
         f"{second.metrics.total_ms:g} ms "
-        f"(the first: {n_queries(len(first.metrics.queries))}, {first.metrics.total_ms:g} ms)"
+        f"(the first: {n_queries(len(first.metrics.queries))}, {first.metrics.total_ms:g} ms); {shared}"
     )
+
+
+async def _across_workers(g: Grading, client: Client, budget: int) -> str:
+    """A second app process (a second worker) on the same world: it finds what the first one stored, and a
+    write through the first one is visible through it.
+
+    ``client`` (worker 1) has read organization 1's statistics twice: they are cached.
+    """
+    rows = Rows(dataset(SCALE, PUBLIC_SEED))
+    path = stats_path(1)
+    async with _world(client).serve_hosted(g.hosts, g.app_file) as other:
+        there = await other.get(path)
+        status, expected = rows.stats(path)
+        what = f"GET {path} through a second app process (worker 2: the same Redis, the same database)"
+        assert_same_response(there, status, expected, what)
+        if len(there.metrics.queries) > budget:
+            found = (
+                "worker 2 found worker 1's value in Redis and recomputed all the same, so every worker keeps its own "
+                "copy of the figures"
+                if any(op.hit for op in there.metrics.cache_ops)
+                else "worker 2 did not find what worker 1 had cached"
+            )
+            raise CheckFailed(
+                f"{what}, right after worker 1 had answered it twice, issued {n_queries(len(there.metrics.queries))} "
+                f"(budget {budget}) after the Redis commands {_ops_listing(there) or 'none'}: "
+                f"{found} ({_queries_listing(there)})"
+            )
+        write = await _change(client, rows, open_task(rows, 1)["id"], {"status": "done"}, "through worker 1")
+        status, expected = rows.stats(path)
+        here = await client.get(path)
+        assert_same_response(here, status, expected, f"after {write.what} the next GET {path} through worker 1")
+        again = await other.get(path)
+        _expect_status(again, status, f"after {write.what} through worker 1, GET {path} through worker 2")
+        difference = first_difference(expected, again.response.json())
+        if difference:
+            raise CheckFailed(
+                f"after {write.what} and a GET {path} through worker 1, GET {path} through worker 2 differs from "
+                f"the reference at {difference} ({_ops_listing(again) or 'no Redis command'}, "
+                f"{n_queries(len(again.metrics.queries))}): worker 2 answered with figures held in its own "
+                "process, which a write through another worker cannot reach (Redis had the new ones)"
+            )
+    return (
+        f"a second worker found them at once ({n_queries(len(there.metrics.queries))}), and after {write.what} "
+        "through the first it served the new figures"
+    )
+
+
+# --- never stale: writes one after another, and reads in the middle of a write ---
+
+# In never_stale a write statement (INSERT, UPDATE, DELETE) takes this long (a SELECT keeps its round
+# trip): a write stays uncommitted long enough for a read to run in the middle of it, as a busy database's
+# write waiting on its locks does.
+WRITE_MS = 40.0
+# A read is sent in the middle of a write every READ_STEP_MS until the write is over (at most MAX_OFFSETS).
+READ_STEP_MS = 10.0
+MAX_OFFSETS = 20
+
+
+@dataclass(frozen=True)
+class SlowWrites(QueryLatency):
+    """The usual round trip per statement, except a write statement, which takes ``write_ms``."""
+
+    write_ms: float = WRITE_MS
+
+    def seconds(self, statement: str) -> float:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            return max(self.write_ms, self.per_statement_ms) / 1000
+        return super().seconds(statement)
+
+
+def _ms_into(moment: float, write: Exchange) -> str:
+    return f"{round((moment - write.metrics.start) * 1000, 2):g}"
+
+
+def _timed_ops(ops: list[CacheOp], since: Exchange) -> str:
+    """'DEL 'org:1:stats' at 15.5 ms': Redis commands, each with when it ended, in ms from ``since``'s start."""
+    return ", ".join(f"{op.command} {op.key!r} at {_ms_into(op.end, since)} ms" for op in ops)
+
+
+def _caught_in_the_middle(write: Write, reader: Exchange, offset: float, path: str, difference: str) -> str:
+    """Why the read after a write is stale when a read sent during the write made it so."""
+    w = write.exchange
+    statements = w.metrics.queries
+    last = f"{_ms_into(statements[-1].end, w)} ms" if statements else "its end"
+    own = _timed_ops(w.metrics.cache_ops, w) or "none"
+    reads = ", ".join(
+        f"{op.command} {op.key!r}" + (" (hit)" if op.hit else " (miss)")
+        for op in reader.metrics.cache_ops
+        if op.hit is not None
+    )
+    if reader.metrics.queries:
+        first, final = reader.metrics.queries[0], reader.metrics.queries[-1]
+        stored = [op for op in reader.metrics.cache_ops if op.hit is None]
+        where = f", then stored what it read ({_timed_ops(stored, w)})" if stored else ""
+        middle = (
+            f"found nothing cached ({reads or 'no Redis read'}) and recomputed "
+            f"({n_queries(len(reader.metrics.queries))}, {_ms_into(first.start, w)}-{_ms_into(final.end, w)} ms "
+            f"into the write, whose last statement ended at {last}, its commit right after){where}"
+        )
+    else:
+        middle = f"issued no query ({_ops_listing(reader) or 'no Redis command'})"
+    return (
+        f"GET {path} sent {offset:g} ms into {write.what} (each write statement takes {WRITE_MS:g} ms here: "
+        f"the write stays uncommitted that long) {middle}; the write's own Redis commands: {own}. "
+        f"The next GET {path} differs from the reference at {difference}: what a read took from the rows before "
+        "the commit was stored after the write's own Redis commands, and stays until the TTL"
+    )
+
+
+def _offsets_during(write: Exchange) -> list[float]:
+    """Moments (ms into ``write``) to send a read at, on a write like it: right after each of its Redis
+    commands that ran before its last statement (its commit follows that), and every READ_STEP_MS."""
+    metrics = write.metrics
+    end = metrics.queries[-1].end if metrics.queries else metrics.start
+    after_commands = {
+        round((op.end - metrics.start) * 1000, 3) for op in metrics.cache_ops if metrics.start <= op.end < end
+    }
+    steps = math.ceil(metrics.total_ms / READ_STEP_MS)
+    every = {n * READ_STEP_MS for n in range(1, min(steps, MAX_OFFSETS) + 1)}
+    return sorted(after_commands | every)
+
+
+async def _read_in_the_middle(
+    client: Client, write: Awaitable[Write], path: str, offset: float
+) -> tuple[Write, Exchange]:
+    """Send ``write``, and ``offset`` ms later a GET of ``path``; both answered."""
+    writing = asyncio.ensure_future(write)
+    await asyncio.sleep(offset / 1000)
+    reading = asyncio.ensure_future(client.get(path))
+    done, reader = await asyncio.gather(writing, reading, return_exceptions=True)
+    for outcome in (done, reader):
+        if isinstance(outcome, BaseException):
+            raise outcome
+    assert isinstance(done, Write) and isinstance(reader, Exchange)
+    return done, reader
+
+
+async def _committed(world: World, write: Write) -> bool:
+    """Whether a PATCH the app answered for is visible to another connection (the grader's own): committed."""
+    changed = write.exchange.response.json()
+    database = world.database
+    assert database is not None
+    async with database.sessionmaker() as session:
+        found = await session.execute(
+            text("SELECT status, assignee_id FROM tasks WHERE id = :id"), {"id": changed["id"]}
+        )
+        row = found.one_or_none()
+    return row is not None and (row[0], row[1]) == (changed["status"], changed["assignee_id"])
 
 
 async def never_stale(g: Grading) -> str:
     rows = Rows(dataset(SCALE, PUBLIC_SEED))
     checked = []
-    async with g.serve(SCALE) as client:
+    latency = SlowWrites(QueryLatency.from_env().per_statement_ms)
+    async with g.serve(SCALE, latency=latency) as client:
         previous: dict[int, Any] = {}
 
-        async def read(org_id: int, after: str | None) -> None:
+        async def read(org_id: int, after: str | None) -> Exchange:
             path = stats_path(org_id)
             status, expected = rows.stats(path)
             exchange = await client.get(path)
@@ -263,6 +453,7 @@ async def never_stale(g: Grading) -> str:
             if difference:
                 raise CheckFailed(f"{what} differs from the reference at {difference}")
             previous[org_id] = body
+            return exchange
 
         await read(1, None)
         await read(2, None)
@@ -289,12 +480,50 @@ async def never_stale(g: Grading) -> str:
                     "an assignment",
                 ),
             ),
+            (4, lambda: _change(client, rows, assigned_task(rows, 4)["id"], {"assignee_id": None}, "an unassignment")),
         ]
         for org_id, write in writes:
             await read(org_id, None)  # the value is in the cache now, if the app caches
             done = await write()
-            await read(org_id, done)
-            checked.append(done)
+            await read(org_id, done.what)
+            checked.append(done.what)
+        if not await _committed(_world(client), done):
+            raise CheckFailed(
+                f"after {done.what} answered, another connection does not see the change in the database: "
+                "the write must be committed (await db.commit()) before the response"
+            )
+
+        # A read sent in the middle of a write (at one offset after another, each on a write of its own).
+        path = stats_path(2)
+        task_id = open_task(rows, 2)["id"]
+        statuses = ("done", "in_progress")
+        middle = {
+            "PATCH": lambda n: _change(client, rows, task_id, {"status": statuses[n % 2]}, "a status change"),
+            "POST": lambda n: _create(
+                client, rows, 2, second_project(rows, 2), {"title": f"Race {n}", "due_date": NEW_DUE}, "a new task"
+            ),
+        }
+        for method, send in middle.items():
+            await read(2, None)
+            # The first write has its read at once; when its own Redis commands and statements ran says where
+            # else to send one: right after each of its commands, and every READ_STEP_MS until it is over.
+            offsets, n = [0.0], 0
+            while n < len(offsets):
+                offset = offsets[n]
+                done, reader = await _read_in_the_middle(client, send(n), path, offset)
+                _expect_status(reader, 200, f"GET {path} sent {offset:g} ms into {done.what}")
+                status, expected = rows.stats(path)
+                after = await client.get(path)
+                _expect_status(after, status, f"after {done.what} the next GET {path}")
+                difference = first_difference(expected, after.response.json())
+                if difference:
+                    raise CheckFailed(_caught_in_the_middle(done, reader, offset, path, difference))
+                previous[2] = after.response.json()
+                if n == 0:
+                    offsets += _offsets_during(done.exchange)
+                n += 1
+            shown = ", ".join(f"{offset:g}" for offset in offsets)
+            checked.append(f"{n} {method} writes, each with a read sent in the middle ({shown} ms into it)")
     return f"after each write ({', '.join(checked)}) the next read matched the reference"
 
 
@@ -331,6 +560,7 @@ async def _new_keys(client: Client, exchange_of: Any) -> tuple[Exchange, list[st
 async def ttl(g: Grading) -> str:
     low, high = g.budget("min_ttl_seconds"), g.budget("max_ttl_seconds")
     path = stats_path(1)
+    missing = stats_path(MISSING_ORG)
     async with g.serve(SCALE) as client:
         cache = _cache(client)
         first, keys = await _new_keys(client, lambda: client.get(path))
@@ -339,25 +569,29 @@ async def ttl(g: Grading) -> str:
             raise CheckFailed(
                 f"GET {path} stored nothing in Redis, so nothing can expire (budget: a TTL of {low:g}-{high:g} s)"
             )
+        # What an unknown organization's 404 stores (if anything) runs out too.
+        unknown, more = await _new_keys(client, lambda: client.get(missing))
+        _expect_status(unknown, 404, f"GET {missing}")
         ttls = {}
-        for key in keys:
+        for key, stored_by in [(key, path) for key in keys] + [(key, missing) for key in more]:
             remaining = await cache.ttl_ms(key)
             # Whole seconds, rounded up: a real (or fake) Redis also counts the few ms of real time since the SET.
             seconds = math.ceil(remaining / 1000)
             if remaining == -1:
                 raise CheckFailed(
-                    f"the key {key!r} has no TTL (budget {low:g}-{high:g} s): the value never expires, so a write "
-                    "that bypasses this app (a migration, another service) leaves it wrong forever"
+                    f"the key {key!r} has no TTL (stored by GET {stored_by}; budget {low:g}-{high:g} s): the value "
+                    "never expires, so a write that bypasses this app (a migration, another service) leaves it "
+                    "wrong forever"
                 )
             if seconds < low:
                 raise CheckFailed(
-                    f"the key {key!r} expires after {seconds} s (budget: at least {low:g} s): "
-                    "so short a TTL recomputes almost every time"
+                    f"the key {key!r} (stored by GET {stored_by}) expires after {seconds} s (budget: at least "
+                    f"{low:g} s): so short a TTL recomputes almost every time"
                 )
             if seconds > high:
                 raise CheckFailed(
-                    f"the key {key!r} expires after {seconds} s (budget: at most {high:g} s): a write that "
-                    "bypasses this app would stay invisible that long"
+                    f"the key {key!r} (stored by GET {stored_by}) expires after {seconds} s (budget: at most "
+                    f"{high:g} s): a write that bypasses this app would stay invisible that long"
                 )
             ttls[key] = seconds
         await _world(client).advance(high + 1)

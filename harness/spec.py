@@ -45,6 +45,8 @@ class WorldOptions:
 
     large_tables: bool = False
     cache: bool = False
+    # Read the plan of every SELECT, so a full scan of any table counts its rows (``rows_examined``).
+    count_scans: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def _parse(raw: Mapping[str, Any]) -> Spec:
         world=WorldOptions(
             large_tables=_get(world, "large_tables", bool, "world.", False),
             cache=_get(world, "cache", bool, "world.", False),
+            count_scans=_get(world, "count_scans", bool, "world.", False),
         ),
         lecture=tuple(_get(raw, "lecture", list, "", [])),
         endpoint=_get(raw, "endpoint", str, "", ""),

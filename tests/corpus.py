@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import catalog
+from harness.engine import checks
 
 ALL = "all"
 # Fails what the untouched starter fails, no more: the change reaches nothing a grade depends on
@@ -157,7 +158,7 @@ CASES: dict[str, Case] = {
         "solutions",
         [("minimum_size=500", "minimum_size=1")],
         {"small_not_compressed"},
-        "was compressed: bodies under 500 bytes",
+        "was compressed: bodies under 100 bytes",
         "even tiny bodies compressed",
     ),
     "exception_at_import": Case(
@@ -326,6 +327,24 @@ CASES: dict[str, Case] = {
         "the app raised",
     ),
 }
+
+
+def assert_verdict(name: str, report: checks.Report) -> None:
+    """The report of case ``name`` has the verdict, and the words, the case expects."""
+    case = CASES[name]
+    exercise = catalog.find(case.exercise)
+    failed = {r.name for r in report.checks if not r.passed}
+    if case.must_fail == ALL:
+        assert failed == {c.name for c in checks.checks_of(exercise)}, f"{name}: {report.to_json()}"
+    elif case.must_fail == STARTER:
+        slow = {c.name for c in checks.checks_of(exercise) if not c.guard}
+        assert slow <= failed, f"{name}: {report.to_json()}"
+    else:
+        assert case.must_fail <= failed, f"{name}: {report.to_json()}"
+    assert report.passed == (case.must_fail == set()), f"{name}: {report.to_json()}"
+    if case.words:
+        messages = [r.message for r in report.checks if not r.passed]
+        assert any(case.words in m for m in messages), f"{name}: {messages}"
 
 
 def solution_block(exercise: str, first_line: str, last_line: str) -> str:

@@ -124,6 +124,117 @@ NO_TRY = (
     "    failed = None\n    response = await call_next(request)\n",
 )
 
+# structlog's own way to put per-request keys on every line: bound in the middleware, merged by a processor.
+CONTEXTVARS_MIDDLEWARE = """@app.middleware("http")
+async def time_and_log_requests(request: Request, call_next) -> Response:
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(method=request.method, path=request.url.path)
+    start = time.perf_counter()
+    try:
+        response = await call_next(request)
+    except Exception:
+        duration_ms = (time.perf_counter() - start) * 1000
+        await logger.aexception(
+            "request_failed", status=500, duration_ms=duration_ms, slow=duration_ms > settings.slow_request_ms
+        )
+        return PlainTextResponse(
+            "Internal Server Error", status_code=500, headers={"X-Process-Time-Ms": f"{duration_ms:.2f}"}
+        )
+    duration_ms = (time.perf_counter() - start) * 1000
+    response.headers["X-Process-Time-Ms"] = f"{duration_ms:.2f}"
+    await logger.ainfo(
+        "request_completed",
+        status=response.status_code,
+        duration_ms=duration_ms,
+        slow=duration_ms > settings.slow_request_ms,
+    )
+    return response
+"""
+MERGE_CONTEXTVARS = (
+    "    processors=[\n        structlog.processors.add_log_level,\n",
+    "    processors=[\n        structlog.contextvars.merge_contextvars,\n        structlog.processors.add_log_level,\n",
+)
+
+# Lecture 2.3's middleware, fixed the way its README asks: try/except around call_next, status, one line,
+# the threshold from settings; the 500 logged from inside the except block.
+LECTURE_FIXED_MIDDLEWARE = """@app.middleware("http")
+async def add_timing_middleware(request: Request, call_next) -> Response:
+    start_time = time.perf_counter()
+    try:
+        response: Response = await call_next(request)
+    except Exception:
+        duration_ms = (time.perf_counter() - start_time) * 1000
+        await logger.aexception(
+            "request_failed",
+            method=request.method,
+            path=request.url.path,
+            status=500,
+            duration_ms=round(duration_ms, 2),
+            slow=duration_ms > settings.slow_request_ms,
+        )
+        response = PlainTextResponse("Internal Server Error", status_code=500)
+        response.headers["X-Process-Time-Ms"] = f"{duration_ms:.2f}"
+        return response
+
+    duration_ms = (time.perf_counter() - start_time) * 1000
+
+    # Structured log: every field is searchable/filterable
+    await logger.ainfo(
+        "request_completed",
+        method=request.method,
+        path=request.url.path,
+        status=response.status_code,
+        duration_ms=round(duration_ms, 2),
+        # Tag slow requests so they're easy to find
+        slow=duration_ms > settings.slow_request_ms,
+    )
+
+    response.headers["X-Process-Time-Ms"] = f"{duration_ms:.2f}"
+    return response
+"""
+
+# A BaseHTTPMiddleware subclass: what @app.middleware("http") makes, written out.
+BASE_HTTP_MIDDLEWARE = """class TimingMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next) -> Response:
+        start = time.perf_counter()
+        failed: Exception | None = None
+        try:
+            response = await call_next(request)
+        except Exception as exc:
+            response = PlainTextResponse("Internal Server Error", status_code=500)
+            failed = exc
+        duration_ms = (time.perf_counter() - start) * 1000
+        response.headers["X-Process-Time-Ms"] = str(round(duration_ms, 3))
+        fields = {
+            "method": request.method,
+            "path": request.url.path,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "slow": duration_ms > settings.slow_request_ms,
+        }
+        if failed is None:
+            logger.info("request_completed", **fields)
+        else:
+            logger.error("request_failed", exc_info=failed, **fields)
+        return response
+
+
+app.add_middleware(TimingMiddleware)
+"""
+
+# The start time in module state: right for one request at a time, someone else's when requests overlap.
+GLOBAL_START = [
+    ("settings = Settings()\n", "settings = Settings()\n_start = 0.0  # when the current request started\n"),
+    (
+        "    start = time.perf_counter()\n",
+        "    global _start\n    _start = time.perf_counter()\n",
+    ),
+    (
+        "    duration_ms = (time.perf_counter() - start) * 1000\n",
+        "    duration_ms = (time.perf_counter() - _start) * 1000\n",
+    ),
+]
+
 CASES = {
     "05_lecture_middleware": Case(
         "05",
@@ -173,8 +284,16 @@ CASES = {
         "solutions",
         [("time.perf_counter()", "time.time()")],
         {"header_matches_measurement", "one_log_line_per_request", "slow_flagged"},
-        "but the grader measured 605 ms from the request reaching the app to its response going out",
+        "only the performance counter that lecture 2.2 times with reads that clock. The wall clock (time.time()",
         "time.time() instead of perf_counter: not the modeled clock",
+    ),
+    "05_process_time": Case(
+        "05",
+        "solutions",
+        [("time.perf_counter()", "time.process_time()")],
+        {"header_matches_measurement", "one_log_line_per_request", "slow_flagged"},
+        "the CPU clock (time.process_time()) move with the real time the grader spent",
+        "time.process_time(): the CPU time the process spent, not the time the request took",
     ),
     "05_traceback_lost": Case(
         "05",
@@ -238,6 +357,250 @@ CASES = {
         ],
         set(),
         why="a pure ASGI middleware instead of @app.middleware: passes",
+    ),
+    # Correct fixes the rule lets a student choose freely: every one passes everything.
+    "05_contextvars_bound": Case(
+        "05",
+        "solutions",
+        [(SOLUTION_MIDDLEWARE, CONTEXTVARS_MIDDLEWARE), MERGE_CONTEXTVARS],
+        set(),
+        why="method and path bound with bind_contextvars and merged by merge_contextvars, the 500 logged with "
+        "aexception, duration_ms unrounded: passes",
+    ),
+    "05_perf_counter_ns": Case(
+        "05",
+        "solutions",
+        [
+            ("    start = time.perf_counter()\n", "    start = time.perf_counter_ns()\n"),
+            (
+                "    duration_ms = (time.perf_counter() - start) * 1000\n",
+                "    duration_ms = (time.perf_counter_ns() - start) / 1_000_000\n",
+            ),
+        ],
+        set(),
+        why="timed with perf_counter_ns (integer nanoseconds): passes",
+    ),
+    "05_monotonic": Case(
+        "05",
+        "solutions",
+        [("time.perf_counter()", "time.monotonic()")],
+        set(),
+        why="timed with time.monotonic(): also a clock for durations, and it reads the modeled clock: passes",
+    ),
+    "05_lecture_fixed": Case(
+        "05",
+        "solutions",
+        [(SOLUTION_MIDDLEWARE, LECTURE_FIXED_MIDDLEWARE)],
+        set(),
+        why="lecture 2.3's @app.middleware with try/except around call_next, status, one line: passes",
+    ),
+    "05_base_http_middleware": Case(
+        "05",
+        "solutions",
+        [
+            (SOLUTION_MIDDLEWARE, BASE_HTTP_MIDDLEWARE),
+            ("import structlog\n", "import structlog\nfrom starlette.middleware.base import BaseHTTPMiddleware\n"),
+        ],
+        set(),
+        why="a BaseHTTPMiddleware subclass with dispatch(), synchronous logging, another number format: passes",
+    ),
+    "05_until_body_sent": Case(
+        "05",
+        "solutions",
+        [
+            (
+                SOLUTION_MIDDLEWARE,
+                PURE_ASGI_MIDDLEWARE.replace(
+                    "        fields = {\n",
+                    "        sent['duration_ms'] = (time.perf_counter() - start) * 1000  # the body has gone out\n"
+                    "        fields = {\n",
+                ),
+            ),
+            ("import structlog\n", "import structlog\nfrom starlette.datastructures import MutableHeaders\n"),
+        ],
+        set(),
+        why="the log's duration taken once the body has gone out (the header's when it started): passes",
+    ),
+    "05_request_state": Case(
+        "05",
+        "solutions",
+        [
+            ("    start = time.perf_counter()\n", "    request.state.start = time.perf_counter()\n"),
+            (
+                "    duration_ms = (time.perf_counter() - start) * 1000\n",
+                "    duration_ms = (time.perf_counter() - request.state.start) * 1000\n",
+            ),
+        ],
+        set(),
+        why="the start time on request.state, which is the request's own: passes",
+    ),
+    "05_default_structlog": Case(
+        "05",
+        "solutions",
+        [
+            (
+                solution_block("05", "structlog.configure(", "\n)\n"),
+                "# structlog's default configuration: a console renderer on stdout.\n",
+            )
+        ],
+        set(),
+        why="no structlog.configure: the default processors and console renderer: passes",
+    ),
+    # Wrong fixes: each fails the check that names what it broke.
+    "05_global_start": Case(
+        "05",
+        "solutions",
+        GLOBAL_START,
+        {"overlapping_requests"},
+        "timed alone, each request was right, so these requests share one value",
+        "the start time in a module-level variable: the overview reports the time since the last request started",
+    ),
+    "05_app_state_start": Case(
+        "05",
+        "solutions",
+        [
+            ("    start = time.perf_counter()\n", "    request.app.state.start = time.perf_counter()\n"),
+            (
+                "    duration_ms = (time.perf_counter() - start) * 1000\n",
+                "    duration_ms = (time.perf_counter() - request.app.state.start) * 1000\n",
+            ),
+        ],
+        {"overlapping_requests"},
+        "X-Process-Time-Ms: 105.00 on GET /organizations/1/overview (HTTP 200), but the grader measured 605 ms",
+        "the start time on app.state: one object for every request",
+    ),
+    "05_shared_default_context": Case(
+        "05",
+        "solutions",
+        [
+            (
+                "settings = Settings()\n",
+                "settings = Settings()\n"
+                "from contextvars import ContextVar\n\n"
+                '_timing: ContextVar[dict] = ContextVar("timing", default={})\n',
+            ),
+            ("    start = time.perf_counter()\n", '    _timing.get()["start"] = time.perf_counter()\n'),
+            (
+                "    duration_ms = (time.perf_counter() - start) * 1000\n",
+                '    duration_ms = (time.perf_counter() - _timing.get()["start"]) * 1000\n',
+            ),
+        ],
+        {"overlapping_requests"},
+        "it was sent at 0 ms while others ran (GET /organizations/2 at 100 ms",
+        "a ContextVar whose default dict is one object: every request writes its start into the same dict",
+    ),
+    "05_start_by_path": Case(
+        "05",
+        "solutions",
+        [
+            ("settings = Settings()\n", "settings = Settings()\n_started: dict[str, float] = {}  # path -> start\n"),
+            ("    start = time.perf_counter()\n", "    _started[request.url.path] = time.perf_counter()\n"),
+            (
+                "    duration_ms = (time.perf_counter() - start) * 1000\n",
+                "    duration_ms = (time.perf_counter() - _started[request.url.path]) * 1000\n",
+            ),
+        ],
+        {"overlapping_requests"},
+        "X-Process-Time-Ms: 205.00 on GET /organizations/1/overview (HTTP 200), but the grader measured 605 ms",
+        "start times in a module-level dict keyed by path: two requests for the same path share one entry",
+    ),
+    "05_global_bound_logger": Case(
+        "05",
+        "solutions",
+        [
+            ("logger = structlog.get_logger()\n", "logger = structlog.get_logger()\nrequest_logger = logger\n"),
+            (
+                "    start = time.perf_counter()\n",
+                "    global request_logger\n"
+                "    request_logger = logger.bind(method=request.method, path=request.url.path)\n"
+                "    start = time.perf_counter()\n",
+            ),
+            (
+                """    fields = {
+        "method": request.method,
+        "path": request.url.path,
+        "status\"""",
+                """    fields = {
+        "status\"""",
+            ),
+            ("await logger.ainfo(", "await request_logger.ainfo("),
+            ("await logger.aerror(", "await request_logger.aerror("),
+        ],
+        {"overlapping_requests"},
+        "has path='/organizations/4', expected '/organizations/1/overview'",
+        "a logger bound to the request, kept in a module variable: the next request rebinds it",
+    ),
+    "05_no_line_for_failures": Case(
+        "05",
+        "solutions",
+        [
+            (
+                'await logger.aerror("request_failed", exc_info=failed, **fields)',
+                "pass  # the 500 already says what happened",
+            )
+        ],
+        {"one_log_line_per_request", "slow_flagged"},
+        "no log line for GET /organizations/1/invoice (HTTP 500) (expected exactly one per request)",
+        "the 500 gets its header but no log line: one line per request, whatever its outcome",
+    ),
+    "05_error_text_only": Case(
+        "05",
+        "solutions",
+        [("exc_info=failed", "exception=str(failed)")],
+        {"one_log_line_per_request"},
+        "but not the exception the endpoint raised (a RuntimeError, with its type and traceback)",
+        "the exception's message logged as text: no type, no traceback",
+    ),
+    "05_exc_info_true_after_except": Case(
+        "05",
+        "solutions",
+        [("exc_info=failed", "exc_info=True")],
+        {"one_log_line_per_request"},
+        "does not carry the exception",
+        "exc_info=True after the except block: no exception is being handled any more, so nothing is attached",
+    ),
+    "05_log_in_seconds": Case(
+        "05",
+        "solutions",
+        [('"duration_ms": round(duration_ms, 2)', '"duration_ms": round(duration_ms / 1000, 4)')],
+        {"one_log_line_per_request", "slow_flagged"},
+        "that is the time in seconds; duration_ms is in milliseconds",
+        "the header in milliseconds, the log line's duration_ms in seconds",
+    ),
+    "05_failure_kept_in_module_state": Case(
+        "05",
+        "solutions",
+        [
+            (
+                "settings = Settings()\n",
+                "settings = Settings()\n_failed: Exception | None = None  # the exception of the failed request\n",
+            ),
+            ("    failed: Exception | None = None\n", "    global _failed\n"),
+            ("        failed = exc\n", "        _failed = exc\n"),
+            ("    if failed is None:\n", "    if _failed is None:\n"),
+            ("exc_info=failed", "exc_info=_failed"),
+        ],
+        {"overlapping_requests"},
+        "but that request raised nothing (expected only on the 500's line): it belongs to another request",
+        "the exception kept in a module variable and never cleared: every later line reports the invoice's failure",
+    ),
+    "05_retries_a_failure": Case(
+        "05",
+        "solutions",
+        [
+            (
+                "        response = await call_next(request)\n    except Exception as exc:\n",
+                "        try:\n"
+                "            response = await call_next(request)\n"
+                "        except Exception:  # try once more before giving up\n"
+                "            response = await call_next(request)\n"
+                "    except Exception as exc:\n",
+            )
+        ],
+        {"correct"},
+        "ran 2 SQL statements and called billing, billing; expected what the starter does, 1 SQL statement and "
+        "called billing",
+        "a failed request retried in the middleware: the endpoint's work done twice",
     ),
 }
 

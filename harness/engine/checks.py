@@ -121,6 +121,7 @@ class Grading:
             latency=latency,
             large_tables=self.exercise.spec.world.large_tables,
             cache=self.exercise.spec.world.cache,
+            count_scans=self.exercise.spec.world.count_scans,
         ) as world:
             if configure is not None:
                 configure(world)

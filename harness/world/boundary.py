@@ -289,7 +289,13 @@ class HostConnection(asyncio.Protocol):
                 if message.op == "executemany":
                     many_params = [tuple(p) for p in message.params or ()]
                     return _rows(await conn.exec_driver_sql(str(message.sql), many_params))
-                if message.op == "commit":
+                if message.op in ("commit", "rollback") and conn.dialect.name == "sqlite":
+                    # The host's statements ran on the driver's connection, outside any transaction of
+                    # SQLAlchemy's (``run_on_sqlite``): end the driver's own.
+                    raw = await conn.get_raw_connection()
+                    driver = raw.driver_connection
+                    await (driver.commit() if message.op == "commit" else driver.rollback())  # type: ignore[union-attr]
+                elif message.op == "commit":
                     await conn.commit()
                 elif message.op == "rollback":
                     await conn.rollback()

@@ -34,13 +34,22 @@ class Database:
     """An async engine with the latency model and query recording attached."""
 
     def __init__(
-        self, url: str, latency: QueryLatency | None = None, plan_cost: PlanCost | None = None, **engine_kwargs: Any
+        self,
+        url: str,
+        latency: QueryLatency | None = None,
+        plan_cost: PlanCost | None = None,
+        count_scans: bool = False,
+        **engine_kwargs: Any,
     ) -> None:
         self.url = url
         self.latency = latency or QueryLatency()
         self.plan_cost = plan_cost or PlanCost.from_env()
         # Tables with at least plan_cost.large_table_rows rows, and their counts (read by warm_up).
         self.large_tables: dict[str, int] = {}
+        # Every table's row count; with ``count_scans`` every SELECT's plan is read (no cost on small
+        # tables), so a full scan counts the rows it went through.
+        self.table_rows: dict[str, int] = {}
+        self.count_scans = count_scans
         self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._attach(self.engine)
@@ -66,7 +75,7 @@ class Database:
             except NotImplementedError:  # the dialect's first-connect checks: no request's statement
                 info = {}
             start = info.get("kata_query", (asyncio.get_running_loop().time(),))[0]
-            info["kata_query"] = (start, cost, tuple(step.detail for step in plan))
+            info["kata_query"] = (start, cost, plan)
             if cost:
                 await_(asyncio.sleep(cost))
             return False  # the driver still executes the statement
@@ -105,7 +114,7 @@ class Database:
             self._record_event(statement, start, cost, plan, error, rows)
 
     def _record_event(
-        self, statement: str, start: float, cost: float, plan: tuple[str, ...], error: str | None, rows: int = 0
+        self, statement: str, start: float, cost: float, plan: Any, error: str | None, rows: int = 0
     ) -> None:
         requests = measure.charged()
         if not requests:
@@ -118,8 +127,9 @@ class Database:
             cost=cost,
             call_site=measure.call_site(),
             error=error,
-            plan=plan,
+            plan=tuple(step.detail for step in plan),
             rows=rows,
+            scanned=sum(self.table_rows.get(step.table, 0) for step in plan if step.kind == "SCAN"),
         )
         for metrics in requests:
             metrics.queries.append(event)
@@ -145,15 +155,13 @@ class Database:
             error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            self._record_event(statement, start, cost, tuple(step.detail for step in plan), error, rows)
+            self._record_event(statement, start, cost, plan, error, rows)
 
     def _plans(self, statement: str) -> bool:
         """Whether a statement's plan is read (and paid for): one that reads or changes a large table."""
-        return (
-            bool(self.large_tables)
-            and mentions(statement, set(self.large_tables))
-            and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH"))
-        )
+        if not statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH")):
+            return False
+        return self.count_scans or (bool(self.large_tables) and mentions(statement, set(self.large_tables)))
 
     async def warm_up(self) -> None:
         """Open a pooled connection now, so first-connect work is not charged to a request.
@@ -164,6 +172,7 @@ class Database:
             await conn.exec_driver_sql("SELECT 1")
             for table in Base.metadata.sorted_tables:
                 rows = await conn.scalar(select(func.count()).select_from(table)) or 0
+                self.table_rows[table.name] = rows
                 if rows >= self.plan_cost.large_table_rows:
                     self.large_tables[table.name] = rows
 

@@ -39,6 +39,7 @@ class QueryEvent:
     error: str | None = None
     plan: tuple[str, ...] = ()  # "SCAN customers", "SEARCH orders USING INDEX ..." (large tables only)
     rows: int = 0  # rows the statement returned to the app
+    scanned: int = 0  # rows of the tables its plan scans in full (read when the world counts scans)
 
 
 @dataclass
@@ -88,6 +89,12 @@ class RequestMetrics:
     def rows_read(self) -> int:
         """Rows the database returned to the app: work a query count alone does not show."""
         return sum(q.rows for q in self.queries)
+
+    @property
+    def rows_examined(self) -> int:
+        """Rows the database went through: per statement, what it returned or, where it scanned a whole
+        table, that table's rows (a query that packs a table into one row still examines all of it)."""
+        return sum(max(q.rows, q.scanned) for q in self.queries)
 
     @property
     def cache_ms(self) -> float:
@@ -143,7 +150,7 @@ class RequestMetrics:
         groups: dict[tuple[str, str], int] = Counter((q.fingerprint, q.call_site) for q in self.queries)
         rows: Counter[tuple[str, str]] = Counter()
         for q in self.queries:
-            rows[(q.fingerprint, q.call_site)] += q.rows
+            rows[(q.fingerprint, q.call_site)] += max(q.rows, q.scanned)
         plans = {(q.fingerprint, q.call_site): list(q.plan) for q in self.queries if q.plan}
         ordered = sorted(groups.items(), key=lambda item: (-item[1], item[0]))
         found = []
@@ -158,7 +165,8 @@ class RequestMetrics:
         return [g for g in self.fingerprints() if g["count"] >= at_least]
 
     def most_rows(self, limit: int = 2) -> str:
-        """'SELECT tasks ... 1074 rows from app.py:40, ...': where the rows read came from, most first."""
+        """'SELECT tasks ... 1074 rows from app.py:40, ...': where the rows examined came from, most first
+        (a full scan of a table: all its rows)."""
         groups = sorted(self.fingerprints(), key=lambda g: -g["rows"])[:limit]
         return ", ".join(f"{g['sql']} {g['rows']} rows from {g['call_site']}" for g in groups if g["rows"])
 

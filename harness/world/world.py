@@ -113,6 +113,7 @@ class World:
         network: Network | None = None,
         large_tables: bool = False,
         cache: bool = False,
+        count_scans: bool = False,
     ) -> None:
         self.scale = parse_scale(scale)
         self.seed = seed
@@ -120,6 +121,7 @@ class World:
         self.network = network or Network.from_env()
         self.services = Services(seed)
         self.large_tables = large_tables
+        self.count_scans = count_scans
         self.database: Database | None = None
         self.cache: Cache | None = None
         self._with_cache = cache
@@ -147,7 +149,7 @@ class World:
             path = tmp / "kata.sqlite3"
             shutil.copyfile(dataset_file(self.scale, self.seed, self.large_tables), path)
             url = f"sqlite+aiosqlite:///{path}"
-        database = self.database = Database(url, self.latency)
+        database = self.database = Database(url, self.latency, count_scans=self.count_scans)
         resources.push_async_callback(database.dispose)
         await database.warm_up()
         if self._with_cache:
