@@ -65,7 +65,9 @@ async def _measure(
 ) -> tuple[int | None, RequestMetrics, str | None]:
     """The app in this process: a profile is the student's own tool, not a grade (the numbers are the same)."""
     world = World(
-        scale=scale, seed=seed, large_tables=exercise.spec.world.large_tables,
+        scale=scale,
+        seed=seed,
+        large_tables=exercise.spec.world.large_tables,
         cache=exercise.spec.world.cache,
         count_scans=exercise.spec.world.count_scans,
     )
