@@ -1,15 +1,53 @@
-"""03 graceful-degradation: concurrent calls, each with a timeout, a partial page when one fails."""
+"""03 graceful-degradation: concurrent calls, each with a timeout, a partial page when one fails.
+
+What counts as a fix (the rule the checks below enforce; README, "What counts as a fix").
+
+A correct fix MAY change, freely:
+- how the calls are scheduled and collected: ``gather(..., return_exceptions=True)``, a ``TaskGroup``
+  with a try/except inside each task, ``asyncio.wait`` with a deadline, tasks awaited in turn...;
+- how a call is bounded in time: the client's timeout, a per-request timeout, ``asyncio.wait_for``,
+  ``asyncio.timeout``, a deadline; any bound above the slowest healthy call (320 ms) that keeps a
+  degraded page within its budget;
+- how a failure is caught (per call, per part, per task) and the code's structure; the client's
+  lifetime.
+
+A correct fix MAY NOT change:
+- the healthy result: with every partner healthy, the page equals the starter's (``degraded == []``),
+  and an unknown organization is a 404, on public and hidden data (``correct``);
+- the behaviour on failure: a part whose call fails in this request (an error status, no answer in
+  time) is ``null`` and named in ``degraded`` (sorted), whatever an earlier request loaded; the page is
+  HTTP 200 with every other part intact (``one_service_fails``, ``one_service_hangs``,
+  ``all_services_down``, each after a first request with every partner healthy);
+- the calls made: each request that finds its organization calls each partner exactly once when all are
+  healthy, its answer received and shown (no cache, no answer shared between requests, none started and
+  abandoned), and at most once when one fails (no retry, no second attempt after an error or a slow
+  answer); an unknown organization calls no partner (``every_call_made``, and the fault checks);
+- the time: the slowest call plus slack when healthy, a bounded page when a partner is down
+  (``fast_when_healthy``, ``one_service_hangs``).
+
+Known limit: the number of httpx clients is what the app host reports (not graded here anyway).
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from grading.references import organization_in
-from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, compare_with_reference
+from harness.engine.checks import (
+    Check,
+    CheckFailed,
+    Grading,
+    assert_same_response,
+    compare_with_reference,
+    first_difference,
+)
+from harness.world.measure import RequestMetrics
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.services import Service, analytics_summary, billing_subscription, current_weather
-from harness.world.world import RequestHung, World
+from harness.world.world import Exchange, RequestHung, World
 
 ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999
@@ -17,17 +55,23 @@ SCALE = "10x8"
 PATH = "/organizations/1/home"
 # Each service and the part of the page it fills.
 PARTS = {"analytics": "analytics", "weather": "weather", "billing": "subscription"}
+# Modeled seconds the grader waits after a request, so that every call it started has ended.
+SETTLE_S = 10.0
 
 
-def reference(data: Dataset, path: str, down: frozenset[str] = frozenset()) -> tuple[int, Any]:
-    """The home page with the parts in ``down`` (part names) missing."""
+def reference(
+    data: Dataset, path: str, down: frozenset[str] = frozenset(), partner_seed: int | None = None
+) -> tuple[int, Any]:
+    """The home page with the parts in ``down`` (part names) missing, the partners answering from
+    ``partner_seed`` (by default the data's own seed)."""
     org_id, org = organization_in(data, path)
     if org is None:
         return 404, None
+    seed = data.seed if partner_seed is None else partner_seed
     parts = {
-        "analytics": analytics_summary(data.seed, org_id),
-        "weather": current_weather(data.seed, org["city"]),
-        "subscription": billing_subscription(data.seed, org_id),
+        "analytics": analytics_summary(seed, org_id),
+        "weather": current_weather(seed, org["city"]),
+        "subscription": billing_subscription(seed, org_id),
     }
     return 200, {
         "organization": org["name"],
@@ -46,6 +90,79 @@ async def correct(g: Grading) -> str:
     return f"home pages of {len(ORG_IDS)} organizations and a 404 match the reference on public and hidden data"
 
 
+def _answered(outcome: str) -> bool:
+    """The call's answer arrived (an HTTP status), rather than being cancelled or cut off."""
+    return outcome.isdigit()
+
+
+def _each_called_once(metrics: RequestMetrics, what: str) -> None:
+    """Every partner called exactly once during the request, and its answer received."""
+    made = Counter(call.service for call in metrics.calls)
+    for service in PARTS:
+        if made[service] != 1:
+            raise CheckFailed(
+                f"the {service} service was called {made[service]} times during {what}, expected exactly once "
+                f"per request with every service healthy; the calls made: "
+                f"{metrics.call_timeline(outcomes=True) or 'none'}"
+            )
+    for call in metrics.calls:
+        if not _answered(call.outcome):
+            raise CheckFailed(
+                f"during {what} the {call.service} call ended {call.outcome} before its answer arrived "
+                f"({metrics.call_timeline(outcomes=True)}), with every service healthy; a call counts only once "
+                "its answer is received, expected exactly one answered call per partner per request"
+            )
+
+
+def _fresh(exchange: Exchange, expected: tuple[int, Any], what: str) -> None:
+    status, body = expected
+    if exchange.response.status_code != status:
+        raise CheckFailed(f"{what} returned HTTP {exchange.response.status_code}, expected {status}")
+    try:
+        difference = first_difference(body, exchange.response.json())
+    except ValueError:
+        difference = "the body: not JSON"
+    if difference:
+        raise CheckFailed(
+            f"{what} differs from what the partners answered during that request, at {difference}; their answers "
+            "change between requests, so an answer kept from an earlier request (or another request's call) is "
+            "stale: expected each request to show its own calls' answers"
+        )
+
+
+async def every_call_made(g: Grading) -> str:
+    data = dataset(SCALE, PUBLIC_SEED)
+    # The partners answer differently for each round: an answer kept from an earlier request is stale.
+    partner_seeds = (PUBLIC_SEED, g.hidden_seed + 1, g.hidden_seed + 2)
+    missing = f"/organizations/{MISSING_ORG}/home"
+    async with g.serve(SCALE) as client:
+        world = client.world
+        assert world is not None
+        unknown = await client.get(missing)
+        sent: list[tuple[str, Exchange, int]] = []
+        for round_, seed in enumerate(partner_seeds):
+            world.services.seed = seed
+            # The last round sends two requests at the same time: each must make its own calls.
+            batch = 2 if round_ == len(partner_seeds) - 1 else 1
+            exchanges: list[Exchange] = await asyncio.gather(*(client.get(PATH) for _ in range(batch)))
+            for exchange in exchanges:
+                what = f"request {len(sent) + 1} to GET {PATH}" + (" (sent with another)" if batch > 1 else "")
+                sent.append((what, exchange, seed))
+        await world.advance(SETTLE_S)  # a call still running after its response is recorded when it ends
+    if unknown.metrics.calls:
+        raise CheckFailed(
+            f"GET {missing} (an unknown organization) called {unknown.metrics.call_timeline(outcomes=True)}, "
+            "expected no call: the starter answers 404 before calling any partner"
+        )
+    for what, exchange, seed in sent:
+        _each_called_once(exchange.metrics, what)
+        _fresh(exchange, reference(data, PATH, partner_seed=seed), what)
+    return (
+        f"with every service healthy, each of {', '.join(PARTS)} called exactly once and answered, in each of "
+        f"{len(sent)} requests (2 of them at the same time), its answer shown; no call for an unknown organization"
+    )
+
+
 async def fast_when_healthy(g: Grading) -> str:
     budget = g.budget("max_healthy_external_ms")
     metrics = await g.profile()
@@ -58,24 +175,54 @@ async def fast_when_healthy(g: Grading) -> str:
     return f"with every service healthy, modeled external time {metrics.external_ms:g} ms (budget {budget:g} ms)"
 
 
-async def _home_with(g: Grading, what: str, configure: Callable[[World], None]) -> tuple[Any, str]:
-    """GET the profile page in a world where ``configure`` broke some services."""
-    async with g.serve(SCALE, configure=configure) as client:
+async def _home_with(g: Grading, what: str, configure: Callable[[World], None]) -> tuple[Exchange, str]:
+    """GET the profile page once with every service healthy, then in the same world once ``configure``
+    broke some services; the second exchange, recorded until every call it started has ended."""
+    async with g.serve(SCALE) as client:
+        world = client.world
+        assert world is not None
+        await client.get(PATH)  # what this first request loads is no answer for the next one
+        configure(world)
         try:
             exchange = await client.get(PATH)
         except RequestHung as hung:
             budget = g.budget("max_degraded_total_ms")
             raise CheckFailed(f"{hung} with {what} (budget {budget:g} ms with a partner down)") from None
+        await world.advance(SETTLE_S)
     return exchange, f"GET {PATH} with {what}"
 
 
-def _expect_partial(exchange: Any, what: str, down: set[str]) -> None:
+def _expect_partial(exchange: Exchange, what: str, down: set[str]) -> None:
     status, body = reference(dataset(SCALE, PUBLIC_SEED), PATH, frozenset(down))
     try:
         assert_same_response(exchange, status, body, what)
     except CheckFailed as failed:
         calls = f"; the calls ran {exchange.metrics.call_timeline(outcomes=True)}" if exchange.metrics.calls else ""
-        raise CheckFailed(f"{failed}; expected HTTP 200 with {_listing(down)}{calls}") from None
+        kept = ""
+        if exchange.response.status_code == 200 and _shown_anyway(exchange, down):
+            kept = " (a part whose call failed in this request is null, whatever the request before it loaded)"
+        raise CheckFailed(f"{failed}; expected HTTP 200 with {_listing(down)}{kept}{calls}") from None
+    _tried_once(exchange.metrics, what)
+
+
+def _shown_anyway(exchange: Exchange, down: set[str]) -> bool:
+    try:
+        body = exchange.response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and any(body.get(part) is not None for part in down)
+
+
+def _tried_once(metrics: RequestMetrics, what: str) -> None:
+    """No partner called twice in one request (the failing one included)."""
+    made = Counter(call.service for call in metrics.calls)
+    for service in PARTS:
+        if made[service] > 1:
+            raise CheckFailed(
+                f"{what} called {service} {made[service]} times ({metrics.call_timeline(outcomes=True)}), "
+                "expected at most once per request: a failed call is not tried again, and each attempt "
+                "costs the page its wait"
+            )
 
 
 def _listing(down: set[str]) -> str:
@@ -95,7 +242,10 @@ async def one_service_fails(g: Grading) -> str:
     for service, part in PARTS.items():
         exchange, what = await _home_with(g, f"{service} answering HTTP 500", _break(service, "fail"))
         _expect_partial(exchange, what, {part})
-    return "with each service in turn answering HTTP 500, the page is 200 with that part null and listed in degraded"
+    return (
+        "with each service in turn answering HTTP 500, the page is 200 with that part null and listed in degraded, "
+        "no service called twice"
+    )
 
 
 async def one_service_hangs(g: Grading) -> str:
@@ -126,7 +276,7 @@ async def all_services_down(g: Grading) -> str:
     what = "analytics and billing answering HTTP 500 and weather hanging"
     exchange, what = await _home_with(g, what, configure)
     _expect_partial(exchange, what, set(PARTS.values()))
-    return f"with every service down, the page is 200 with {_listing(set(PARTS.values()))}"
+    return f"with every service down, the page is 200 with {_listing(set(PARTS.values()))}, no service called twice"
 
 
 CHECKS = [
@@ -134,6 +284,12 @@ CHECKS = [
         "correct",
         "with every service healthy, the home page equals the reference, 404 included, on public and hidden data",
         correct,
+        guard=True,
+    ),
+    Check(
+        "every_call_made",
+        "with every service healthy, each partner is called once per request, its answer received and shown",
+        every_call_made,
         guard=True,
     ),
     Check("fast_when_healthy", "modeled external time within the slowest call plus slack", fast_when_healthy),

@@ -1,4 +1,30 @@
-"""06 server-timing: a Server-Timing header whose numbers are this request's own, same answers."""
+"""06 server-timing: a Server-Timing header whose numbers are this request's own, same answers.
+
+What counts as a fix (the rule these checks enforce; the README says the same):
+
+May change, freely: how the numbers are collected and sent. The middleware's
+style (``@app.middleware("http")`` or pure ASGI adding to ``http.response.start``),
+the per-request holder (dict, dataclass, any mutable object made per request and
+reached through a ContextVar), the clock (``time.perf_counter``/``_ns`` or the
+loop's time: any clock the virtual clock moves), how statements are timed
+(cursor events attached in the lifespan, ``event.listen`` or ``@listens_for``),
+how partner calls are timed (httpx hooks or a wrapper), the header's layout
+(order, desc, decimals, one header or several, extra metrics).
+
+May not change:
+- the responses: status, JSON bodies, the report page's HTML and Content-Type
+  (``correct``);
+- that every response carries db, total and (with a partner call) ext in the W3C
+  syntax (``header_present_and_parses``);
+- that the numbers are this request's own, measured: db = the modeled time of
+  its statements, ext = of its partner calls, total = its server-side time up to
+  the first body byte, including work that is neither (the report page's
+  rendering, modeled CPU). Checked in a world whose statement costs vary from
+  one statement to the next and whose analytics latency varies from request to
+  request, so constants, count x latency estimates and ``total = db + ext``
+  cannot match (``values_match_measurement``);
+- that concurrent requests keep their numbers apart (``concurrent_requests_separate``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +33,7 @@ import math
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
@@ -211,31 +238,77 @@ def truth(metrics: RequestMetrics) -> dict[str, float]:
     return {"db": metrics.db_ms, "ext": metrics.external_ms, "total": metrics.server_ms}
 
 
-def latencies(g: Grading) -> tuple[float, float]:
-    """(ms per SQL statement, ms for the analytics call) of the worlds the header is checked in.
+# Each statement costs the world's base latency times the next of these factors,
+# in turn: statements do not all cost the same, as in a real database.
+FACTORS = (1.0, 0.6, 1.5, 0.8, 1.3, 0.7)
+# Each request of SEQUENCE gets its analytics call this much slower than the base.
+ANALYTICS_STEP_MS = 15.0
 
-    Not the usual 5 ms and 280 ms, and derived from the hidden seed: a header
-    with constants (or 5 ms x the query count) cannot match, only measuring can.
+
+@dataclass(frozen=True)
+class VariedLatency(QueryLatency):
+    """``per_statement_ms`` times the next factor of ``factors``, statement after statement.
+
+    No estimate from a query count (times 5 ms, or times any one number) can
+    match the time the statements took: only timing each one does.
+    """
+
+    factors: tuple[float, ...] = FACTORS
+    _next: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
+
+    def seconds(self, statement: str) -> float:
+        index = self._next[0]
+        self._next[0] += 1
+        return self.per_statement_ms * self.factors[index % len(self.factors)] / 1000
+
+
+def latencies(g: Grading) -> tuple[float, float]:
+    """(base ms per SQL statement, base ms for the analytics call) of the worlds the header is checked in.
+
+    Not the usual 5 ms and 280 ms, and derived from the hidden seed; each
+    statement then costs the base times a varying factor (``VariedLatency``),
+    and each request of the sequence waits longer for analytics than the one
+    before: a header with constants (or an estimate from the query count)
+    cannot match, only measuring can.
     """
     return 5.0 + 0.75 * (1 + g.hidden_seed % 5), 280.0 + 10.0 * (1 + g.hidden_seed % 7)
 
 
+def _charges(g: Grading) -> str:
+    query_ms, analytics_ms = latencies(g)
+    cheapest, dearest = (round(query_ms * f, 3) for f in (min(FACTORS), max(FACTORS)))
+    slowest = analytics_ms + ANALYTICS_STEP_MS * (len(SEQUENCE) - 1)
+    return (
+        f"this world charges {cheapest:g} to {dearest:g} ms per statement and {analytics_ms:g} to {slowest:g} ms "
+        "per analytics call, not the usual 5 and 280 ms (statements vary from one to the next, analytics calls from "
+        "request to request)"
+    )
+
+
 @asynccontextmanager
 async def serve_varied(g: Grading) -> AsyncIterator[Client]:
-    """Like ``g.serve(SCALE)``, in a world with the latencies of ``latencies(g)``."""
+    """Like ``g.serve(SCALE)``, in a world with the latencies of ``latencies(g)``, varied."""
     query_ms, analytics_ms = latencies(g)
 
     def slower_analytics(world: World) -> None:
         world.services.analytics.slow(analytics_ms)  # answers normally, after analytics_ms
 
-    async with g.serve(SCALE, PUBLIC_SEED, latency=QueryLatency(query_ms), configure=slower_analytics) as client:
+    rotation = g.hidden_seed % len(FACTORS)
+    latency = VariedLatency(query_ms, factors=FACTORS[rotation:] + FACTORS[:rotation])
+    async with g.serve(SCALE, PUBLIC_SEED, latency=latency, configure=slower_analytics) as client:
         yield client
 
 
 async def _sequence(g: Grading) -> list[tuple[str, Exchange]]:
     async def run() -> list[tuple[str, Exchange]]:
+        _, analytics_ms = latencies(g)
+        exchanges = []
         async with serve_varied(g) as client:
-            return [(path, await client.get(path)) for path in SEQUENCE]
+            assert client.world is not None
+            for index, path in enumerate(SEQUENCE):
+                client.world.services.analytics.slow(analytics_ms + ANALYTICS_STEP_MS * index)
+                exchanges.append((path, await client.get(path)))
+        return exchanges
 
     return await g.once("sequence", run)
 
@@ -261,23 +334,37 @@ def _what(name: str, ms: float) -> str:
     return f"it ran {ms:g} ms on the server before its first byte went out"
 
 
-def _where(g: Grading, name: str, metrics: RequestMetrics) -> str:
+def _where(g: Grading, name: str, metrics: RequestMetrics, reported: dict[str, float]) -> str:
     """What the request did for ``name``, measured: the lines its statements ran from, its partner calls."""
-    query_ms, analytics_ms = latencies(g)
-    charges = (
-        f"this world charges {query_ms:g} ms per statement and {analytics_ms:g} ms per analytics call, "
-        "not the usual 5 and 280 ms"
-    )
+    charges = _charges(g)
     if name == "db":
         if not metrics.queries:
             return f"it ran no statement; {charges}"
         sites = ", ".join(dict.fromkeys(q.call_site for q in metrics.queries))
-        return f"its {len(metrics.queries)} statements ran from {sites}; {charges}"
+        return f"its {len(metrics.queries)} statements ran from {sites}; {charges}: time each statement"
     if name == "ext":
         if not metrics.calls:
             return f"it made no partner call; {charges}"
-        return f"its partner calls ran {metrics.call_timeline()}; {charges}"
-    return f"{metrics.db_ms:g} ms of it in the database and {metrics.external_ms:g} ms in partner calls"
+        return f"its partner calls ran {metrics.call_timeline()}; {charges}: time each call"
+    neither = round(metrics.server_ms - metrics.db_ms - metrics.external_ms, 3)
+    split = f"{metrics.db_ms:g} ms of it in the database and {metrics.external_ms:g} ms in partner calls"
+    if abs(neither) > _tolerance(g, "total"):
+        split += (
+            f", and {neither:g} ms in neither (the app's own work: routing, rendering the page, serializing; "
+            "CPU time that belongs to no metric but total)"
+        )
+    summed = reported["db"] + reported["ext"]
+    if abs(reported["total"] - summed) <= _tolerance(g, "total"):
+        return (
+            f"{split}. Your total is your db + ext ({summed:g} ms): a sum leaves out whatever else the request "
+            "did. Measure total as a clock reading in the middleware, from before the app runs to when the "
+            "header is made"
+        )
+    return (
+        f"{split}. Measure total as one clock reading in the middleware, from before the app runs to when the "
+        "header is made, on a clock that follows the request's time (time.time() and datetime.now() read the wall "
+        "clock, which the grading world does not move; kata hint 06)"
+    )
 
 
 def _never_saw(facts: str) -> str:
@@ -303,13 +390,13 @@ async def values_match_measurement(g: Grading) -> str:
                 )
             if name != "total" and got == 0:
                 raise CheckFailed(_never_saw(facts))
-            raise CheckFailed(f"{facts}: {_where(g, name, exchange.metrics)}")
+            raise CheckFailed(f"{facts}: {_where(g, name, exchange.metrics, reported)}")
         for name in METRICS:
             earlier[name] += measured[name]
     query_ms, analytics_ms = latencies(g)
     return (
         f"db, ext and total match the harness's measurement on {len(SEQUENCE)} consecutive requests "
-        f"at {query_ms:g} ms per statement and {analytics_ms:g} ms per analytics call "
+        f"at about {query_ms:g} ms per statement (varied) and {analytics_ms:g} ms or more per analytics call "
         f"(db/ext within {_tolerance(g, 'db'):g}/{_tolerance(g, 'ext'):g} ms, total within "
         f"{_tolerance(g, 'total'):g} ms)"
     )
@@ -346,7 +433,7 @@ async def concurrent_requests_separate(g: Grading) -> str:
                 f"(tolerance {tolerance:g} ms)"
             )
             if name == "total":
-                raise CheckFailed(f"{facts}: {_where(g, name, exchange.metrics)}")
+                raise CheckFailed(f"{facts}: {_where(g, name, exchange.metrics, reported)}")
             if got == 0:
                 raise CheckFailed(_never_saw(facts))
             if got > want or await _right_alone(g, path, name):
@@ -355,7 +442,7 @@ async def concurrent_requests_separate(g: Grading) -> str:
                     "value, a module-level dict or variable, or one holder made at startup is the same object "
                     "for every request)"
                 )
-            raise CheckFailed(f"{facts}: {_where(g, name, exchange.metrics)}")
+            raise CheckFailed(f"{facts}: {_where(g, name, exchange.metrics, reported)}")
     summary = "; ".join(
         f"GET {path}: db {m['db']:g}, ext {m['ext']:g}, total {m['total']:g} ms"
         for path, m in zip(CONCURRENT, measured, strict=True)

@@ -1,15 +1,42 @@
-"""07 query-profiler: per-request query count and time, and a warning only for the N+1."""
+"""07 query-profiler: per-request query count and time, and a warning only for the N+1.
+
+What counts as a fix (the rule these checks enforce; the README says the same):
+
+May change, freely: the middleware's style (``@app.middleware("http")`` or pure
+ASGI adding to ``http.response.start``), the per-request holder (any object made
+per request and reached through a ContextVar), how listeners are attached (in
+the lifespan; ``event.listen`` or ``@listens_for``) and where a statement's start
+is kept (``conn.info``, the context, a stack), the clock (any the virtual clock
+moves: ``perf_counter``/``_ns``, the loop's time), how a shape is normalised (the
+raw bound statement is a shape too), the warning's event name, keys and text, the
+headers' number format.
+
+May not change:
+- the endpoints' answers, and the N+1 route keeps its N+1 (``correct``, and
+  ``warns_only_when_it_should`` refuses a route that no longer repeats);
+- X-Query-Count = exactly the statements the request ran, on every response,
+  404 included, one request after another (``count_matches``);
+- X-Query-Time-Ms = the sum of the request's statements' own modeled times:
+  checked in a world whose statement costs vary from one statement to the next,
+  where the app also spends modeled CPU time between statements, so count x
+  latency, the request's duration and the first-to-last span cannot match
+  (``time_matches``);
+- per-request isolation under concurrency (``concurrent_requests_separate``);
+- one structlog warning above the threshold naming the most repeated shape and
+  its count, none at or below (``warns_only_when_it_should``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from grading.references import dashboard_projects, organization_in
 from harness.engine.checks import Check, CheckFailed, Grading, compare_with_reference, explain_status, profile_scale
+from harness.settings import QueryLatency
 from harness.world.boundary import app_logs
 from harness.world.fingerprint import fingerprint
 from harness.world.measure import RequestMetrics
@@ -79,6 +106,48 @@ def _top(metrics: RequestMetrics) -> str:
     return f" (most repeated: {groups[0]['sql']} x{groups[0]['count']} from {groups[0]['call_site']})"
 
 
+# --- the world the headers are checked in --------------------------------------
+
+# Each statement costs the base latency times the next of these factors, in
+# turn: statements do not all cost the same, as in a real database.
+FACTORS = (1.0, 0.6, 1.5, 0.8, 1.3, 0.7)
+
+
+@dataclass(frozen=True)
+class VariedLatency(QueryLatency):
+    """``per_statement_ms`` times the next factor of ``factors``, statement after statement.
+
+    No estimate from the query count (times 5 ms, or times any one number)
+    matches the time the statements took: only timing each one does.
+    """
+
+    factors: tuple[float, ...] = FACTORS
+    _next: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
+
+    def seconds(self, statement: str) -> float:
+        index = self._next[0]
+        self._next[0] += 1
+        return self.per_statement_ms * self.factors[index % len(self.factors)] / 1000
+
+
+def base_latency(g: Grading) -> float:
+    """The base ms per statement of the worlds the headers are checked in: not the usual 5, from the hidden seed."""
+    return 5.0 + 0.75 * (1 + g.hidden_seed % 5)
+
+
+def _latency(g: Grading) -> VariedLatency:
+    rotation = g.hidden_seed % len(FACTORS)
+    return VariedLatency(base_latency(g), factors=FACTORS[rotation:] + FACTORS[:rotation])
+
+
+def _charges(g: Grading) -> str:
+    cheapest, dearest = (round(base_latency(g) * f, 3) for f in (min(FACTORS), max(FACTORS)))
+    return (
+        f"this check's world charges between {cheapest:g} and {dearest:g} ms per statement, varying from one "
+        "statement to the next (not the usual 5 ms)"
+    )
+
+
 @dataclass
 class Session:
     """What one app at one scale did: requests one after another (with the structlog events each
@@ -95,7 +164,7 @@ async def _session(g: Grading, scale: str) -> Session:
     async def measure() -> Session:
         sequential = []
         with app_logs():  # the app's own log lines would clutter the report
-            async with g.serve(scale) as client:
+            async with g.serve(scale, latency=_latency(g)) as client:
                 for path in (SLOW, FAST, MISSING):
                     with app_logs() as events:
                         exchange = await client.get(path)
@@ -144,18 +213,45 @@ async def time_matches(g: Grading) -> str:
     for scale in g.budget("count_scales"):
         for path, exchange in await _sequential(g, scale):
             what = _what(path, scale)
-            reported, db_ms = _header(exchange, TIME, what), exchange.metrics.db_ms
-            if abs(reported - db_ms) > tolerance:
-                queries = len(exchange.metrics.queries)
-                unit = ""
-                if db_ms and abs(reported * 1000 - db_ms) <= tolerance:
-                    unit = " (that is the DB time in seconds)"
+            metrics = exchange.metrics
+            reported, db_ms = _header(exchange, TIME, what), metrics.db_ms
+            if abs(reported - db_ms) <= tolerance:
+                seen.append(f"{db_ms:g}")
+                continue
+            queries = len(metrics.queries)
+            facts = (
+                f"X-Query-Time-Ms {reported:g} on {what}, but its {queries} statements spent {db_ms:g} ms in "
+                f"the database (tolerance {tolerance:g} ms)"
+            )
+            if db_ms and abs(reported * 1000 - db_ms) <= tolerance:
+                raise CheckFailed(f"{facts}: that is the DB time in seconds")
+            how = "time each statement on its own, from its start to its end, and add them up (kata hint 07)"
+            whole = metrics.server_ms
+            span = whole
+            if metrics.queries:
+                span = round((max(q.end for q in metrics.queries) - min(q.start for q in metrics.queries)) * 1000, 3)
+            if abs(reported - span) <= tolerance and abs(reported - span) < abs(reported - whole):
                 raise CheckFailed(
-                    f"X-Query-Time-Ms {reported:g} on {what}, but its {queries} statements spent {db_ms:g} ms in "
-                    f"the database (tolerance {tolerance:g} ms){unit}"
+                    f"{facts}: {reported:g} ms is the span from the first statement's start to the last one's end, "
+                    f"with {round(span - db_ms, 3):g} ms of the app's own work between statements in it (building "
+                    f"each project's rows); {how}"
                 )
-            seen.append(f"{db_ms:g}")
-    return f"X-Query-Time-Ms within {tolerance:g} ms of the modeled DB time ({', '.join(seen)} ms)"
+            if abs(reported - whole) <= tolerance:
+                raise CheckFailed(
+                    f"{facts}: {reported:g} ms is the whole request's time, {round(whole - db_ms, 3):g} ms of which "
+                    f"was the app's own work (building the response), not SQL; {how}"
+                )
+            per_statement = reported / queries if queries else 0.0
+            if per_statement > 0 and abs(per_statement - round(per_statement, 2)) < 1e-9:
+                raise CheckFailed(
+                    f"{facts}: {reported:g} ms is {queries} x {per_statement:g} ms, an estimate from the count. It "
+                    f"cannot match: {_charges(g)}; {how}"
+                )
+            raise CheckFailed(f"{facts}; {_charges(g)}: {how}")
+    return (
+        f"X-Query-Time-Ms within {tolerance:g} ms of the modeled DB time ({', '.join(seen)} ms), with statements "
+        f"costing about {base_latency(g):g} ms each, varied"
+    )
 
 
 async def concurrent_requests_separate(g: Grading) -> str:
@@ -184,8 +280,13 @@ def _values(value: Any) -> list[Any]:
     return [value]
 
 
+def _level(event: Mapping[str, Any]) -> Any:
+    """The event's level: ``log_level`` as structlog's capture names it, ``level`` as its add_log_level does."""
+    return event.get("log_level", event.get("level"))
+
+
 def _brief(event: Mapping[str, Any], limit: int = 240) -> str:
-    text = repr({k: v for k, v in event.items() if k != "log_level"})
+    text = repr({k: v for k, v in event.items() if k not in ("log_level", "level", "timestamp")})
     return text if len(text) <= limit else text[: limit - 5] + " ...}"
 
 
@@ -216,7 +317,7 @@ async def warns_only_when_it_should(g: Grading) -> str:
                 f"not more than the threshold {threshold}: this check needs the N+1 route as the starter has it. Leave "
                 "the endpoints alone; the profiler is what you build"
             )
-        warnings = [e for e in events if e.get("log_level") == "warning"]
+        warnings = [e for e in events if _level(e) == "warning"]
         if ran <= threshold:
             if warnings:
                 header = exchange.metrics.headers.get(COUNT)
@@ -229,7 +330,7 @@ async def warns_only_when_it_should(g: Grading) -> str:
             told.append(f"none for {ran} statements")
             continue
         if len(warnings) != 1:
-            others = sorted({str(e.get("log_level")) for e in events} - {"warning"})
+            others = sorted({str(_level(e)) for e in events} - {"warning"})
             elsewhere = f" (events at other levels: {', '.join(others)})" if others else ""
             logged = f": {', '.join(repr(e.get('event')) for e in warnings[:3])}" if warnings else ""
             raise CheckFailed(

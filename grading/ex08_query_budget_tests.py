@@ -1,9 +1,33 @@
 """08 query-budget-tests: the student's tests must pass on the fixed app and fail on broken versions.
 
 Mutation grading: the student's test file runs (in its own pytest process,
-without any conftest.py) against the app as shipped and against versions with
-the N+1 put back in three ways. A test that asserts nothing, or only the
-status code, lets the regressions through and fails here.
+without any conftest.py) against the fixed app written differently (and
+against the app as shipped when that fails, to say which one the tests depend
+on), and against versions with the N+1 put back in several ways. A test
+that asserts nothing, or only the status code, lets the regressions through
+and fails here.
+
+What counts as a fix (the rule these checks apply). The submission is a test
+file; its tests are judged only on what they say about the app's behaviour.
+
+May freely choose: how to count (the ``assert_max_queries`` and
+``kata_constant_queries`` fixtures, its own SQLAlchemy event listener, its own
+``WorldClient``), which scales to run, budgets written as constants or as
+comparisons across scales, parametrised tests, extra checks of the data, the
+404 path or the legacy route.
+
+May not:
+- fail on a correct app. The app as shipped and the same app written
+  differently (other formatting, local names, import style, line numbers;
+  the same 4 queries, the same responses) must both pass: a test that reads
+  the source text of app.py is not a test of its behaviour.
+- pass on an app whose query count grows with the data. Every version
+  below answers the same data (or fails with HTTP 500); they differ in the
+  queries a request runs, and two of them keep the eager-load option, word
+  for word, in their source. A budget loose enough to let one extra query
+  per project through at the scale the tests use, a check of the response
+  alone, or "the count is the same at two scales" without a status check
+  lets one of them pass.
 """
 
 from __future__ import annotations
@@ -23,8 +47,73 @@ from harness.world.hosts import host_user, shared_tmp
 
 DASHBOARD = "/organizations/1/dashboard"
 FIXED = "fixed"
+REWRITTEN = "rewritten"
 EAGER_ASSIGNEES = ".options(selectinload(Project.tasks).selectinload(Task.assignee))"
 LAZY_ASSIGNEES = ".options(selectinload(Project.tasks))"
+ASSIGNEE_NAME = '"assignee": task.assignee.name if task.assignee else None}'
+PROJECTS_LOADED = "    projects = (await db.execute(stmt)).scalars().all()\n"
+LOAD_PROJECTS_BODY = (
+    "    stmt = (\n"
+    "        select(Project)\n"
+    "        .where(Project.org_id == org_id)\n"
+    "        .order_by(Project.id)\n"
+    f"        {EAGER_ASSIGNEES}\n"
+    "    )\n"
+    f"{PROJECTS_LOADED}"
+    "    return [\n"
+    "        {\n"
+    '            "project_name": project.name,\n'
+    '            "tasks": [\n'
+    f'                {{"id": task.id, "title": task.title, {ASSIGNEE_NAME}\n'
+    "                for task in project.tasks\n"
+    "            ],\n"
+    "        }\n"
+    "        for project in projects\n"
+    "    ]\n"
+)
+
+# Correct versions: the student's tests must pass on each. The second is the same app, the same 4 statements
+# (the same SQL, in the same order) and the same responses, written the way another developer would: an
+# aliased import, other local names, a loop instead of comprehensions, other line numbers. Tests that read
+# app.py's text (a string, an AST, a hash, a line number) fail on it; tests of behaviour cannot tell.
+CORRECT = {
+    FIXED: ("the app as shipped (4 queries, correct answers)", []),
+    REWRITTEN: (
+        "the same app written differently (the same 4 queries and the same answers; other formatting, "
+        "local names and line numbers)",
+        [
+            ("from sqlalchemy.orm import selectinload\n", "from sqlalchemy.orm import selectinload as eager\n"),
+            ('app = FastAPI(title="Dashboard")\n', 'app = FastAPI(\n    title="Dashboard",\n)\n'),
+            (
+                LOAD_PROJECTS_BODY,
+                "    people = eager(Project.tasks).options(eager(Task.assignee))\n"
+                "    query = select(Project).filter_by(org_id=org_id).order_by(Project.id).options(people)\n"
+                "    board = []\n"
+                "    for p in await db.scalars(query):\n"
+                "        rows = []\n"
+                "        for t in p.tasks:\n"
+                "            who = t.assignee\n"
+                "            name = None if who is None else who.name\n"
+                '            rows.append({"id": t.id, "title": t.title, "assignee": name})\n'
+                '        board.append({"project_name": p.name, "tasks": rows})\n'
+                "    return board\n",
+            ),
+            (
+                "    org = await get_org(db, org_id)\n"
+                '    return {"organization": org.name, "projects": await load_projects(db, org_id)}\n',
+                "    organization = await get_org(db, org_id)\n"
+                "    projects = await load_projects(db, org_id)\n"
+                '    return {"organization": organization.name, "projects": projects}\n',
+            ),
+        ],
+    ),
+}
+
+# Broken versions: the student's tests must fail on each. All but the lazy load answer 200 with the same data
+# and differ from the fixed app only in the queries one request runs. The last two keep EAGER_ASSIGNEES word for
+# word (per_item_get's is there but never applied: Select is generative, the statement it returns is dropped),
+# so only a test of behaviour can tell them from the fixed app. Together they grow per project (the smallest
+# growth: a loose budget lets it through) and per task, on the tasks table and on the users table.
 BROKEN = {
     "n_plus_one": (
         "the old N+1 dashboard (one query per project and one per task)",
@@ -35,19 +124,23 @@ BROKEN = {
         [(EAGER_ASSIGNEES, LAZY_ASSIGNEES)],
     ),
     "per_item_get": (
-        "a version that loads each task's assignee with its own db.get()",
+        "a version whose eager-load option for the assignees is still in the source but never applied (the "
+        "statement .options() returns is dropped), each task's assignee then loaded with its own db.get()",
         [
-            (EAGER_ASSIGNEES, LAZY_ASSIGNEES),
             (
-                '                {"id": task.id, "title": task.title, "assignee": task.assignee.name if task.assignee '
-                "else None}\n                for task in project.tasks\n",
+                f"        {EAGER_ASSIGNEES}\n    )\n",
+                f"        {LAZY_ASSIGNEES}\n    )\n    stmt{EAGER_ASSIGNEES}\n",
+            ),
+            (
+                f'                {{"id": task.id, "title": task.title, {ASSIGNEE_NAME}\n'
+                "                for task in project.tasks\n",
                 '                {"id": task.id, "title": task.title, "assignee": name}\n'
                 "                for task in project.tasks\n"
                 "                for name in [assignee_names.get(task.assignee_id)]\n",
             ),
             (
-                "    projects = (await db.execute(stmt)).scalars().all()\n",
-                "    projects = (await db.execute(stmt)).scalars().all()\n"
+                PROJECTS_LOADED,
+                f"{PROJECTS_LOADED}"
                 "    assignee_names = {}\n"
                 "    for project in projects:\n"
                 "        for task in project.tasks:\n"
@@ -56,13 +149,26 @@ BROKEN = {
             ),
         ],
     ),
+    "per_project_query": (
+        "a version that keeps the eager loading but runs one more query per project (same answer, "
+        "the eager-load option still in the source)",
+        [
+            (
+                PROJECTS_LOADED,
+                f"{PROJECTS_LOADED}"
+                "    for project in projects:\n"
+                "        await db.execute(select(Task.id).where(Task.project_id == project.id).limit(1))\n",
+            )
+        ],
+    ),
 }
-HIDDEN = ("lazy_load", "per_item_get")
+HIDDEN = ("lazy_load", "per_item_get", "per_project_query")
+VERSIONS = {**CORRECT, **BROKEN}
 
 
 def variant_source(g: Grading, variant: str) -> str:
     source = g.app_file.read_text()
-    for old, new in BROKEN[variant][1] if variant != FIXED else []:
+    for old, new in VERSIONS[variant][1]:
         if old not in source:
             raise CheckFailed(f"grader error: the {variant} version could not be built from app.py")
         source = source.replace(old, new)
@@ -153,14 +259,23 @@ async def queries_of(g: Grading, variant: str) -> str:
 
 
 async def passes_on_fixed(g: Grading) -> str:
-    # Every version at once: each run is its own process, and the checks below reuse them.
-    await asyncio.gather(*(outcome(g, variant) for variant in (FIXED, *BROKEN)))
-    code, summary = await outcome(g, FIXED)
+    # The rewritten app and the broken versions at once: each run is its own process, and the checks below reuse
+    # them. The app as shipped behaves exactly as the rewritten one, so it runs only when the rewritten one fails,
+    # to tell a budget the fixed app cannot meet from a test of the source text (one pytest process less).
+    await asyncio.gather(*(outcome(g, variant) for variant in (REWRITTEN, *BROKEN)))
+    code, summary = await outcome(g, REWRITTEN)
     if code == 5:
         raise CheckFailed(f"no tests were collected from {g.exercise.work_file}")
-    if code != 0:
-        raise CheckFailed(f"your tests fail on the app as shipped (4 queries, correct answers): {summary}")
-    return f"your tests pass on the app as shipped ({summary})"
+    if code == 0:
+        return f"your tests pass on the fixed app, written as another developer would have ({summary})"
+    shipped, shipped_summary = await outcome(g, FIXED)
+    if shipped != 0:
+        raise CheckFailed(f"your tests fail on {CORRECT[FIXED][0]}: {shipped_summary}")
+    raise CheckFailed(
+        f"your tests pass on the app as shipped but fail on {CORRECT[REWRITTEN][0]}: they test how app.py is "
+        "written, not what it does. Test the behaviour of a request (its status, its data, the queries it "
+        f"runs), never the source text of app.py: {summary}"
+    )
 
 
 async def fails_on_n_plus_one(g: Grading) -> str:
@@ -174,21 +289,41 @@ async def fails_on_n_plus_one(g: Grading) -> str:
     return f"your tests catch {what}: {summary}"
 
 
+# What to look at when a hidden version gets through.
+LESSON = {
+    "lazy_load": "it fails early, so it runs fewer queries than the fixed app, not more: a count alone cannot tell "
+    "them apart",
+    "per_item_get": "one query per task, and its source still contains the eager-load option: only what a request "
+    "does tells it from the fixed app",
+    "per_project_query": "one extra query per project and the same answer: a budget with room for it, or a look at "
+    "the response alone, lets it through",
+}
+
+
 async def fails_on_hidden_mutants(g: Grading) -> str:
-    caught = []
-    for variant in HIDDEN:
-        code, summary = await outcome(g, variant)
-        what = BROKEN[variant][0]
-        if code == 0:
-            raise CheckFailed(
-                f"your tests pass against {what} ({await queries_of(g, variant)}): a regression your tests should catch"
-            )
-        caught.append(what)
-    return "your tests also catch " + " and ".join(caught)
+    missed = [variant for variant in HIDDEN if (await outcome(g, variant))[0] == 0]
+    if missed:
+        measured = await asyncio.gather(*(queries_of(g, variant) for variant in missed))
+        shown = [
+            f"{BROKEN[variant][0]} ({count}, the app as shipped runs 4): {LESSON[variant]}"
+            for variant, count in zip(missed, measured, strict=True)
+        ]
+        raise CheckFailed(
+            f"your tests pass against {len(missed)} of {len(HIDDEN)} broken versions of the app, regressions they "
+            f"should catch: {'; '.join(shown)}"
+        )
+    return f"your tests also catch the {len(HIDDEN)} other broken versions: " + "; ".join(
+        BROKEN[variant][0] for variant in HIDDEN
+    )
 
 
 CHECKS = [
-    Check("passes_on_fixed", "the tests pass on the app as shipped", passes_on_fixed, guard=True),
+    Check(
+        "passes_on_fixed",
+        "the tests pass on the fixed app, also when it is written differently",
+        passes_on_fixed,
+        guard=True,
+    ),
     Check("fails_on_n_plus_one", "the tests fail when the N+1 dashboard comes back", fails_on_n_plus_one),
     Check("fails_on_hidden_mutants", "the tests fail on other ways the N+1 comes back", fails_on_hidden_mutants),
 ]

@@ -6,6 +6,28 @@ RETURN_EXCEPTIONS = (
     "        return_exceptions=True,  # a failed call comes back as its exception, the others still count\n"
 )
 
+FETCH = """    response = await client.get(url, params=params)
+    response.raise_for_status()
+    return response.json()
+"""
+
+# The solution's concurrent calls, each result or exception in ``results``.
+GATHER = """    results = await asyncio.gather(
+        fetch_json(http, f"https://analytics.example.com/api/org/{org_id}/summary"),
+        fetch_json(http, "https://api.weather.example.com/current", city=org.city),
+        fetch_json(http, f"https://billing.example.com/v1/organizations/{org_id}/subscription"),
+        return_exceptions=True,  # a failed call comes back as its exception, the others still count
+    )
+"""
+
+# The three calls as coroutines, for the variants below.
+CALLS = """        fetch_json(http, f"https://analytics.example.com/api/org/{org_id}/summary"),
+        fetch_json(http, "https://api.weather.example.com/current", city=org.city),
+        fetch_json(http, f"https://billing.example.com/v1/organizations/{org_id}/subscription"),
+"""
+
+NO_CLIENT_TIMEOUT = ("httpx.AsyncClient(timeout=PARTNER_TIMEOUT)", "httpx.AsyncClient(timeout=None)")
+
 # A hand-written "gather" that awaits one call after the other, keeping the exceptions.
 ONE_AFTER_ANOTHER = """async def one_after_another(*calls, return_exceptions: bool = False) -> list:
     results = []
@@ -109,5 +131,152 @@ CASES = {
         ],
         set(),
         why="asyncio.wait_for around each call instead of the client's timeout: passes",
+    ),
+    # --- correct fixes, written differently from the solution: each must pass everything ---
+    "03_asyncio_wait_with_deadline": Case(
+        "03",
+        "solutions",
+        [
+            NO_CLIENT_TIMEOUT,
+            (
+                GATHER,
+                "    tasks = [asyncio.ensure_future(call) for call in (\n" + CALLS + "    )]\n"
+                "    done, pending = await asyncio.wait(tasks, timeout=0.5)  # one deadline for the three\n"
+                "    for task in pending:\n"
+                "        task.cancel()\n"
+                "    results = [\n"
+                "        (task.exception() or task.result()) if task in done else httpx.ReadTimeout('no answer')\n"
+                "        for task in tasks\n"
+                "    ]\n",
+            ),
+        ],
+        set(),
+        why="asyncio.wait with a 0.5 s deadline, the unfinished calls cancelled and counted as failed: passes",
+    ),
+    "03_per_request_timeout": Case(
+        "03",
+        "solutions",
+        [
+            NO_CLIENT_TIMEOUT,
+            ("await client.get(url, params=params)", "await client.get(url, params=params, timeout=PARTNER_TIMEOUT)"),
+        ],
+        set(),
+        why="the timeout given with each request instead of on the client: passes",
+    ),
+    "03_asyncio_timeout_block": Case(
+        "03",
+        "solutions",
+        [
+            NO_CLIENT_TIMEOUT,
+            (
+                FETCH,
+                "    async with asyncio.timeout(0.5):\n"
+                "        response = await client.get(url, params=params)\n"
+                "    response.raise_for_status()\n"
+                "    return response.json()\n",
+            ),
+            ("isinstance(result, httpx.HTTPError)", "isinstance(result, httpx.HTTPError | TimeoutError)"),
+        ],
+        set(),
+        why="asyncio.timeout around each call (raises TimeoutError): passes",
+    ),
+    "03_task_group_try_except": Case(
+        "03",
+        "solutions",
+        [
+            (
+                GATHER,
+                "    async def part(call):\n"
+                "        try:\n"
+                "            return await call\n"
+                "        except httpx.HTTPError:  # this part only: the group never sees it\n"
+                "            return None\n\n"
+                "    async with asyncio.TaskGroup() as group:\n"
+                "        tasks = [group.create_task(part(call)) for call in (\n" + CALLS + "        )]\n"
+                "    results = [task.result() for task in tasks]\n",
+            ),
+        ],
+        set(),
+        why="a TaskGroup whose tasks each catch their own partner error: passes",
+    ),
+    # --- fast but wrong: a partner called twice in one request ---
+    "03_retries_on_500": Case(
+        "03",
+        "solutions",
+        [
+            (
+                FETCH,
+                "    for attempt in range(2):\n"
+                "        response = await client.get(url, params=params)\n"
+                "        if response.status_code < 500 or attempt == 1:\n"
+                "            break  # a 500 gets one more try\n"
+                "    response.raise_for_status()\n"
+                "    return response.json()\n",
+            )
+        ],
+        {"one_service_fails", "all_services_down"},
+        "with analytics answering HTTP 500 called analytics 2 times (",
+        "a retry on HTTP 500: right page, within budget, but a second call to a failing partner",
+    ),
+    "03_retries_on_timeout": Case(
+        "03",
+        "solutions",
+        [
+            ("PARTNER_TIMEOUT = httpx.Timeout(0.5)", "PARTNER_TIMEOUT = httpx.Timeout(0.45)"),
+            (
+                "    response = await client.get(url, params=params)\n",
+                "    try:\n"
+                "        response = await client.get(url, params=params)\n"
+                "    except httpx.TimeoutException:\n"
+                "        response = await client.get(url, params=params)  # two 0.45 s tries fit in 1 s\n",
+            ),
+        ],
+        {"one_service_hangs", "all_services_down"},
+        "with analytics hanging called analytics 2 times",
+        "a retry after a timeout: two 0.45 s attempts stay under the 1000 ms budget, but call twice",
+    ),
+    # --- fast but wrong: an answer not fetched during the request ---
+    "03_caches_per_organization": Case(
+        "03",
+        "solutions",
+        [
+            (
+                'app = FastAPI(title="Home", lifespan=lifespan)\n',
+                'app = FastAPI(title="Home", lifespan=lifespan)\nCACHE: dict = {}\n',
+            ),
+            (
+                GATHER,
+                "    if org_id not in CACHE:\n"
+                "        CACHE[org_id] = await asyncio.gather(\n"
+                + CALLS.replace("        fetch", "            fetch")
+                + "            return_exceptions=True,\n"
+                "        )\n"
+                "    results = CACHE[org_id]\n",
+            ),
+        ],
+        {"every_call_made"},
+        "the analytics service was called 0 times during request 2 to GET /organizations/1/home",
+        "partner answers cached per organization: later requests make no call and show stale data",
+    ),
+    "03_last_known_good": Case(
+        "03",
+        "solutions",
+        [
+            (
+                'app = FastAPI(title="Home", lifespan=lifespan)\n',
+                'app = FastAPI(title="Home", lifespan=lifespan)\nLAST: dict = {}\n',
+            ),
+            (
+                "            parts[name] = None\n",
+                "            parts[name] = LAST.get((org_id, name))  # the last answer we had, if any\n",
+            ),
+            (
+                "        else:\n            parts[name] = result\n",
+                "        else:\n            parts[name] = LAST[(org_id, name)] = result\n",
+            ),
+        ],
+        {"one_service_fails", "one_service_hangs", "all_services_down"},
+        "(a part whose call failed in this request is null, whatever the request before it loaded)",
+        "a failed part filled with the answer of an earlier request: stale data, and not listed in degraded",
     ),
 }

@@ -218,13 +218,187 @@ async def server_timing(request: Request, call_next):
 """
 
 
-CASES = from_the_solution_as(
-    CASES,
-    [
-        (
-            solution_block("06", "class ServerTimingMiddleware:", "app.add_middleware(ServerTimingMiddleware)\n"),
-            DECORATOR_SOLUTION,
+AS_DECORATOR = [
+    (
+        solution_block("06", "class ServerTimingMiddleware:", "app.add_middleware(ServerTimingMiddleware)\n"),
+        DECORATOR_SOLUTION,
+    ),
+    *PURE_ASGI_IMPORTS,
+]
+
+CASES = from_the_solution_as(CASES, AS_DECORATOR)
+
+CASES["06_decorator_middleware"] = Case(
+    "06",
+    "solutions",
+    AS_DECORATOR,
+    set(),
+    why="the lecture's @app.middleware('http') version of the solution: passes",
+)
+
+
+# --- written against the shipped solution (pure ASGI) ---------------------------
+
+_TOTAL = "                    f'total;dur={total:.2f};desc=\"Total\"',"
+_AFTER_CURSOR = """def after_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+    add_time("db", conn.info.pop("query_started"))
+"""
+_AFTER_CALL = """async def after_call(response: httpx.Response) -> None:
+    add_time("ext", response.request.extensions["call_started"])
+"""
+
+CASES.update(
+    {
+        # Wrong: numbers that are right only by accident.
+        "06_total_is_sum": Case(
+            "06",
+            "solutions",
+            [(_TOTAL, '                    f\'total;dur={timings["db"] + timings["ext"]:.2f};desc="Total"\',')],
+            {"values_match_measurement"},
+            "Your total is your db + ext",
+            "total written as db + ext: misses the app's own work (rendering the report page)",
         ),
-        *PURE_ASGI_IMPORTS,
-    ],
+        "06_db_from_count": Case(
+            "06",
+            "solutions",
+            [
+                (
+                    _AFTER_CURSOR,
+                    """def after_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+    conn.info.pop("query_started")
+    timings = request_timings.get(None)
+    if timings is not None:
+        timings["db"] += 6.5  # the per-statement latency the README gives for the check world
+""",
+                )
+            ],
+            {"values_match_measurement", "concurrent_requests_separate"},
+            "statements vary from one to the next",
+            "db as statements counted x the check world's latency: an estimate, not a measurement",
+        ),
+        "06_ext_constant": Case(
+            "06",
+            "solutions",
+            [
+                (
+                    _AFTER_CALL,
+                    """async def after_call(response: httpx.Response) -> None:
+    request_timings.get()["ext"] += 320.0  # what one analytics call costs in the check world
+""",
+                )
+            ],
+            {"values_match_measurement"},
+            "reported ext;dur=320 but its partner calls took",
+            "ext as a constant per partner call: hard-coded, not measured",
+        ),
+        "06_wall_clock_total": Case(
+            "06",
+            "solutions",
+            [
+                ("        started = time.perf_counter()\n", "        started = time.time()  # the wall clock\n"),
+                (
+                    "                total = (time.perf_counter() - started) * 1000\n",
+                    "                total = (time.time() - started) * 1000\n",
+                ),
+            ],
+            {"values_match_measurement", "concurrent_requests_separate"},
+            "time.time() and datetime.now() read the wall clock",
+            "total timed with time.time(): the wall clock, which the modeled time of the request does not move",
+        ),
+        # Right, written otherwise: pass.
+        "06_loop_time_dataclass_holder": Case(
+            "06",
+            "solutions",
+            [
+                ("import time\n", "import asyncio\nfrom dataclasses import dataclass\n"),
+                ("time.perf_counter()", "asyncio.get_running_loop().time()"),
+                (
+                    'request_timings: ContextVar[dict[str, float]] = ContextVar("request_timings")',
+                    "@dataclass\nclass Timings:\n    db: float = 0.0\n    ext: float = 0.0\n\n\n"
+                    'request_timings: ContextVar[Timings] = ContextVar("request_timings")',
+                ),
+                (
+                    "        timings[metric] += (asyncio.get_running_loop().time() - started) * 1000",
+                    "        elapsed = (asyncio.get_running_loop().time() - started) * 1000\n"
+                    "        setattr(timings, metric, getattr(timings, metric) + elapsed)",
+                ),
+                ('        timings = {"db": 0.0, "ext": 0.0}\n', "        timings = Timings()\n"),
+                ('timings["db"]', "timings.db"),
+                ('timings["ext"]', "timings.ext"),
+            ],
+            set(),
+            why="a dataclass holder and the event loop's clock instead of a dict and time.perf_counter(): passes",
+        ),
+        "06_wrapper_and_listens_for": Case(
+            "06",
+            "solutions",
+            [
+                (
+                    """    sync_engine = engine().sync_engine  # the engine exists once the app starts
+    event.listen(sync_engine, "before_cursor_execute", before_cursor_execute)
+    event.listen(sync_engine, "after_cursor_execute", after_cursor_execute)
+    hooks = {"request": [before_call], "response": [after_call]}
+    try:
+        async with httpx.AsyncClient(timeout=5.0, event_hooks=hooks) as client:
+            app.state.http = client
+            yield
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", before_cursor_execute)
+        event.remove(sync_engine, "after_cursor_execute", after_cursor_execute)
+""",
+                    """    started: list[float] = []
+
+    @event.listens_for(engine().sync_engine, "before_cursor_execute")
+    def before(conn, cursor, statement, parameters, context, executemany):
+        started.append(time.perf_counter())
+
+    @event.listens_for(engine().sync_engine, "after_cursor_execute")
+    def after(conn, cursor, statement, parameters, context, executemany):
+        add_time("db", started.pop())
+
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        app.state.http = client
+        yield
+
+
+async def timed_get(http: httpx.AsyncClient, url: str) -> httpx.Response:
+    started = time.perf_counter()
+    try:
+        return await http.get(url)
+    finally:
+        add_time("ext", started)
+""",
+                ),
+                (
+                    '    analytics = await http.get(f"https://analytics.example.com/api/org/{org_id}/summary")',
+                    '    analytics = await timed_get(http, f"https://analytics.example.com/api/org/{org_id}/summary")',
+                ),
+            ],
+            set(),
+            why="@event.listens_for in the lifespan and a timed wrapper around the partner call: passes",
+        ),
+        "06_one_header_per_metric": Case(
+            "06",
+            "solutions",
+            [
+                (
+                    """                MutableHeaders(scope=message).append(
+                    "Server-Timing",
+                    f'db;dur={timings["db"]:.2f};desc="Database", '
+                    f'ext;dur={timings["ext"]:.2f};desc="Partner APIs", '
+                    f'total;dur={total:.2f};desc="Total"',
+                )
+""",
+                    """                headers = MutableHeaders(scope=message)
+                own = total - timings["db"] - timings["ext"]
+                headers.append("Server-Timing", f"total;dur={total:.3f}, app;dur={own:.3f};desc=App")
+                headers.append("Server-Timing", f"ext;dur={timings['ext']:.3f}")
+                headers.append("Server-Timing", f"db;dur={timings['db']:.3f}")
+""",
+                )
+            ],
+            set(),
+            why="one Server-Timing header line per metric, another order, an extra app metric, no desc: passes",
+        ),
+    }
 )

@@ -175,17 +175,151 @@ async def profile_queries(request: Request, call_next):
 """
 
 
-CASES = from_the_solution_as(
-    CASES,
-    [
-        (
-            solution_block("07", "class QueryProfilerMiddleware:", "app.add_middleware(QueryProfilerMiddleware)\n"),
-            DECORATOR_MIDDLEWARE,
+AS_DECORATOR = [
+    (
+        solution_block("07", "class QueryProfilerMiddleware:", "app.add_middleware(QueryProfilerMiddleware)\n"),
+        DECORATOR_MIDDLEWARE,
+    ),
+    (
+        "from fastapi import Depends, FastAPI, HTTPException\n",
+        "from fastapi import Depends, FastAPI, HTTPException, Request\n",
+    ),
+    *PURE_ASGI_IMPORTS,
+]
+
+CASES = from_the_solution_as(CASES, AS_DECORATOR)
+
+CASES["07_decorator_middleware"] = Case(
+    "07",
+    "solutions",
+    AS_DECORATOR,
+    set(),
+    why="the lecture's @app.middleware('http') version of the solution: passes",
+)
+
+
+# --- written against the shipped solution (pure ASGI) ---------------------------
+
+_TIME_HEADER = '                headers["X-Query-Time-Ms"] = f"{stats.total_ms:.2f}"\n'
+_RECORD = "        stats.record(statement, (time.perf_counter() - started) * 1000)\n"
+
+CASES.update(
+    {
+        # Wrong: a time that is right only by accident.
+        "07_time_from_count": Case(
+            "07",
+            "solutions",
+            [(_TIME_HEADER, '                headers["X-Query-Time-Ms"] = f"{stats.count * 5:.2f}"  # 5 ms each\n')],
+            {"time_matches"},
+            "an estimate from the count. It cannot match",
+            "X-Query-Time-Ms as the count x 5 ms, the latency kata profile shows: an estimate",
         ),
-        (
-            "from fastapi import Depends, FastAPI, HTTPException\n",
-            "from fastapi import Depends, FastAPI, HTTPException, Request\n",
+        "07_time_is_request_time": Case(
+            "07",
+            "solutions",
+            [
+                (
+                    "        stats = QueryStats()  # this request's own, never shared\n",
+                    "        stats = QueryStats()  # this request's own, never shared\n"
+                    "        started = time.perf_counter()\n",
+                ),
+                (
+                    _TIME_HEADER,
+                    '                headers["X-Query-Time-Ms"] = f"{(time.perf_counter() - started) * 1000:.2f}"\n',
+                ),
+            ],
+            {"time_matches"},
+            "is the whole request's time",
+            "X-Query-Time-Ms as the request's duration: the app's own work counted as query time",
         ),
-        *PURE_ASGI_IMPORTS,
-    ],
+        "07_time_span": Case(
+            "07",
+            "solutions",
+            [
+                (
+                    _RECORD,
+                    "        stats.record(statement, 0.0)\n"
+                    "        stats.first = getattr(stats, 'first', started)  # the first statement's start\n"
+                    "        stats.total_ms = (time.perf_counter() - stats.first) * 1000\n",
+                )
+            ],
+            {"time_matches"},
+            "is the span from the first statement's start to the last one's end",
+            "X-Query-Time-Ms from the first statement's start to the last one's end, not the sum of statements",
+        ),
+        # Right, written otherwise: pass.
+        "07_context_attribute_loop_time": Case(
+            "07",
+            "solutions",
+            [
+                ("import re\nimport time\n", "import asyncio\nimport re\n"),
+                (
+                    '    conn.info["query_started"] = time.perf_counter()\n',
+                    "    context._query_start_time = asyncio.get_running_loop().time()  # lecture 3.1\n",
+                ),
+                (
+                    '    started = conn.info.pop("query_started", None)\n',
+                    '    started = getattr(context, "_query_start_time", None)\n',
+                ),
+                (_RECORD, "        stats.record(statement, (asyncio.get_running_loop().time() - started) * 1000)\n"),
+            ],
+            set(),
+            why="the start time on the execution context (lecture 3.1) and the event loop's clock: passes",
+        ),
+        "07_listens_for_raw_statements": Case(
+            "07",
+            "solutions",
+            [
+                (
+                    """    sync_engine = engine().sync_engine
+    event.listen(sync_engine, "before_cursor_execute", before_cursor_execute)
+    event.listen(sync_engine, "after_cursor_execute", after_cursor_execute)
+    yield
+    event.remove(sync_engine, "before_cursor_execute", before_cursor_execute)
+    event.remove(sync_engine, "after_cursor_execute", after_cursor_execute)
+""",
+                    """    starts: list[float] = []
+
+    @event.listens_for(engine().sync_engine, "before_cursor_execute")
+    def before(conn, cursor, statement, parameters, context, executemany):
+        starts.append(time.perf_counter())
+
+    @event.listens_for(engine().sync_engine, "after_cursor_execute")
+    def after(conn, cursor, statement, parameters, context, executemany):
+        started, stats = starts.pop(), current_query_stats.get()
+        if stats is not None:
+            stats.count += 1
+            stats.total_ms += (time.perf_counter() - started) * 1000
+            stats.shapes[statement] += 1  # the raw statement: values are bound as ? already
+
+    yield
+""",
+                ),
+                (
+                    """            logger.warning(
+                "high_query_count",
+                method=scope["method"],
+                path=scope["path"],
+                query_count=stats.count,
+                query_time_ms=round(stats.total_ms, 2),
+                threshold=settings.query_warning_threshold,
+                most_repeated_sql=sql,
+                most_repeated_count=times,
+            )
+""",
+                    """            logger.warning(f"{stats.count} queries; most repeated ({times}x): {sql}")
+""",
+                ),
+            ],
+            set(),
+            why="@event.listens_for in the lifespan, raw statements counted, the warning as one f-string: passes",
+        ),
+        "07_perf_counter_ns": Case(
+            "07",
+            "solutions",
+            [("time.perf_counter()", "time.perf_counter_ns() / 1e9")],
+            set(),
+            why="time.perf_counter_ns() instead of time.perf_counter(): passes",
+        ),
+    }
 )

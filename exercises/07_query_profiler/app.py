@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from harness.clock import block
 from harness.db import get_db
 from harness.models import Organization, Project, Task, User
 
@@ -39,6 +40,17 @@ def task_row(task: Task, assignee: User | None) -> dict:
     }
 
 
+# Turning ORM objects into JSON-ready rows is the app's own work: CPU time, not
+# database time. The grader's virtual clock charges CPU time only where the
+# code says so: block() holds the event loop for that long, as real work would.
+SECONDS_PER_TASK = 0.0001
+
+
+def project_row(project: Project, tasks: list[dict]) -> dict:
+    block(SECONDS_PER_TASK * len(tasks))
+    return {"project_name": project.name, "task_count": len(tasks), "tasks": tasks}
+
+
 @app.get("/organizations/{org_id}/dashboard")
 async def get_org_dashboard(org_id: int, db: AsyncSession = Depends(get_db)):
     """The version that shipped first: one query per project, one per task."""
@@ -57,7 +69,7 @@ async def get_org_dashboard(org_id: int, db: AsyncSession = Depends(get_db)):
             if task.assignee_id is not None:
                 assignee = await db.scalar(select(User).where(User.id == task.assignee_id))
             task_details.append(task_row(task, assignee))
-        project_data.append({"project_name": project.name, "task_count": len(tasks), "tasks": task_details})
+        project_data.append(project_row(project, task_details))
 
     return {"organization": org.name, "member_count": org.member_count, "projects": project_data}
 
@@ -77,12 +89,7 @@ async def get_org_dashboard_fast(org_id: int, db: AsyncSession = Depends(get_db)
     )
     projects = (await db.execute(stmt)).scalars().all()
     project_data = [
-        {
-            "project_name": project.name,
-            "task_count": len(project.tasks),
-            "tasks": [task_row(task, task.assignee) for task in project.tasks],
-        }
-        for project in projects
+        project_row(project, [task_row(task, task.assignee) for task in project.tasks]) for project in projects
     ]
 
     return {"organization": org.name, "member_count": org.member_count, "projects": project_data}

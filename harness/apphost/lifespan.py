@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.catalog import LifespanError
+from harness.sites import describe_exception
 
 
 def _one_line(message: str) -> str:
@@ -49,7 +50,11 @@ async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
         yield state
         return
     if reply["type"] == "lifespan.startup.failed":
-        await asyncio.gather(task, return_exceptions=True)
+        # Starlette re-raises what failed: its own description (the cause, the app's line) is better
+        # than the last line of the traceback text it sent (SQLAlchemy's "Background on this error").
+        (error,) = await asyncio.gather(task, return_exceptions=True)
+        if isinstance(error, Exception):
+            raise LifespanError(f"the app's startup failed: {describe_exception(error)}")
         raise LifespanError(f"the app's startup failed: {_one_line(reply.get('message', ''))}")
     try:
         yield state

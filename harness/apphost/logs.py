@@ -19,7 +19,9 @@ def _capture_before(renderer: Any) -> Any:
     def capture(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
         lines = _lines.get()
         if lines is not None:
-            lines.append(dict(event_dict))
+            # ``log_level``: the method called (as structlog's capture_logs names it), even when the
+            # app's chain adds no level of its own.
+            lines.append({"log_level": method_name, **event_dict})
         return renderer(logger, method_name, event_dict)
 
     capture.__kata_capture__ = True  # type: ignore[attr-defined]

@@ -53,6 +53,17 @@ class Exchange:
     metrics: measure.RequestMetrics
 
 
+@dataclass
+class RawExchange:
+    """One response as a client's socket receives it: header lines in order (names lower-cased,
+    duplicates kept) and the body's bytes undecoded; with its ground-truth metrics."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    metrics: measure.RequestMetrics
+
+
 class Client:
     """Sends requests through the measuring layer into the app, in-process."""
 
@@ -94,6 +105,61 @@ class Client:
 
     async def get(self, path: str, **kwargs: Any) -> Exchange:
         return await self.request("GET", path, **kwargs)
+
+    async def raw(
+        self, method: str, path: str, headers: list[tuple[str, str]], timeout: float = REQUEST_TIMEOUT_SECONDS
+    ) -> RawExchange:
+        """A request with exactly ``headers`` (httpx adds none) and the response as sent: what a check of
+        the HTTP message itself needs (duplicate or stale headers, the undecoded body)."""
+        measured: list[measure.RequestMetrics] = []
+        app = measure.MeasuringMiddleware(self.app.app, self.app.network, on_complete=lambda _, m: measured.append(m))
+        path_only, _, query = path.partition("?")
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path_only,
+            "raw_path": path_only.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            "client": ("127.0.0.1", 50000),
+            "server": ("kata.test", 80),
+        }
+        answered = asyncio.Event()
+        delivered = False
+        messages: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await answered.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            messages.append(message)
+
+        try:
+            await asyncio.wait_for(app(scope, receive, send), timeout)
+        except TimeoutError:
+            raise RequestHung(
+                f"{method} {path} did not finish within {timeout:g} s of modeled time",
+                measured[0] if measured else None,
+            ) from None
+        finally:
+            answered.set()
+        # The measuring layer always starts a response (a 500 if the app raised before it did).
+        start: dict[str, Any] = next(m for m in messages if m["type"] == "http.response.start")
+        return RawExchange(
+            int(start["status"]),
+            [(bytes(k).decode("latin-1").lower(), bytes(v).decode("latin-1")) for k, v in start.get("headers", [])],
+            b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body"),
+            measured[0],
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
