@@ -286,7 +286,7 @@ def _level(event: Mapping[str, Any]) -> Any:
 
 
 def _brief(event: Mapping[str, Any], limit: int = 240) -> str:
-    text = repr({k: v for k, v in event.items() if k not in ("log_level", "level", "timestamp")})
+    text = repr({k: v for k, v in event.items() if k not in ("log_level", "level", "timestamp", "_rendered")})
     return text if len(text) <= limit else text[: limit - 5] + " ...}"
 
 

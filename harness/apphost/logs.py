@@ -18,14 +18,25 @@ _lines: ContextVar[list[dict[str, Any]] | None] = ContextVar("kata_log_lines", d
 def _capture_before(renderer: Any) -> Any:
     def capture(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
         lines = _lines.get()
-        if lines is not None:
-            # ``log_level``: the method called (as structlog's capture_logs names it), even when the
-            # app's chain adds no level of its own.
-            lines.append({"log_level": method_name, **event_dict})
-        return renderer(logger, method_name, event_dict)
+        if lines is None:
+            return renderer(logger, method_name, event_dict)
+        # ``log_level``: the method called (as structlog's capture_logs names it), even when the
+        # app's chain adds no level of its own.
+        line = {"log_level": method_name, **event_dict}
+        lines.append(line)
+        rendered = renderer(logger, method_name, event_dict)
+        # ``_rendered``: the text the line is written as (a traceback really printed, or only ``true``).
+        line["_rendered"] = rendered if isinstance(rendered, str) else _text(rendered)
+        return rendered
 
     capture.__kata_capture__ = True  # type: ignore[attr-defined]
     return capture
+
+
+def _text(rendered: Any) -> str:
+    if isinstance(rendered, bytes):
+        return rendered.decode("utf-8", "replace")
+    return repr(rendered)  # a stdlib formatter's (args, kwargs), or whatever the last processor returns
 
 
 def _wrap_renderer() -> None:
