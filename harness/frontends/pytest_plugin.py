@@ -13,11 +13,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from harness import catalog
-from harness.engine import checks, isolation
+
+if TYPE_CHECKING:  # the grading engine is imported where it is used: students' test processes never need it
+    from harness.engine import checks
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,6 +62,8 @@ def kata_target(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture(scope="session")
 def kata_report(request: pytest.FixtureRequest, kata_target: Path) -> Callable[[str], checks.Report]:
     """Grade an exercise once per session, in its own supervised process; every check's test reads the report."""
+    from harness.engine import checks, isolation
+
     reports: dict[str, checks.Report] = {}
     seed = request.config.getoption("kata_seed")
     seed = seed if seed is not None else checks.hidden_seed_from_env()
