@@ -60,7 +60,7 @@ class ExternalCall:
     url: str
     start: float
     end: float
-    outcome: str  # "200", "500", "timeout", "cancelled" ...
+    outcome: str  # "200", "500", "timeout", "cancelled" ...; "pending" while it runs
 
 
 @dataclass

@@ -72,15 +72,16 @@ class Service:
     payload: Callable[[int, dict[str, str], httpx.Request], dict[str, Any]]
     mode: str = OK
     slow_ms: float = 10_000.0
+    error_status: int = 500
     calls: int = field(default=0, init=False)
 
     # Fault injection, for tests.
     def healthy(self) -> None:
         self.mode = OK
 
-    def fail(self) -> None:
-        """Answer HTTP 500 after the usual latency."""
-        self.mode = ERROR
+    def fail(self, status: int = 500) -> None:
+        """Answer HTTP ``status`` (an error: 500, or a 4xx such as 404 or 429) after the usual latency."""
+        self.mode, self.error_status = ERROR, status
 
     def slow(self, ms: float = 10_000.0) -> None:
         """Answer correctly, but only after ``ms`` (a client timeout may cut it)."""
@@ -154,6 +155,11 @@ class Services:
         start = loop.time()
         requests = measure.charged()
         service.calls += 1
+        # On the requests' records from its start ("pending" until it ends): a check can see a call the
+        # app left running when its response went out.
+        call = measure.ExternalCall(service.name, str(request.url), start, start, "pending")
+        for metrics in requests:
+            metrics.calls.append(call)
         outcome = "cancelled"
         try:
             delay = {OK: service.latency_ms, ERROR: service.latency_ms, SLOW: service.slow_ms}.get(
@@ -168,14 +174,12 @@ class Services:
                 await asyncio.Event().wait()  # hangs until cancelled
             await asyncio.sleep(delay)
             if service.mode == ERROR:
-                outcome = "500"
-                return httpx.Response(500, json={"error": f"{service.name} unavailable"})
+                outcome = str(service.error_status)
+                return httpx.Response(service.error_status, json={"error": f"{service.name} unavailable"})
             outcome = "200"
             return httpx.Response(200, json=service.payload(self.seed, groups, request))
         finally:
-            call = measure.ExternalCall(service.name, str(request.url), start, loop.time(), outcome)
-            for metrics in requests:
-                metrics.calls.append(call)
+            call.end, call.outcome = loop.time(), outcome
 
     @contextmanager
     def mocked(self) -> Iterator[Services]:
