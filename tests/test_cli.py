@@ -21,7 +21,7 @@ def run(*args, cwd=ROOT):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-METRIC_KEYS = {"queries", "db_ms", "external_ms", "transfer_ms", "total_ms", "response_bytes"}
+METRIC_KEYS = {"queries", "rows_read", "db_ms", "external_ms", "transfer_ms", "total_ms", "response_bytes"}
 
 
 def test_check_json_on_the_starter_fails_with_the_documented_shape():
@@ -163,10 +163,13 @@ def test_profile_reproduces_the_lecture_scaling_table(scale, queries, db_ms):
         db_ms,
         600.0,
     )
-    assert data["fingerprints"][0] == {
+    assignees = queries - 2 - int(scale.split("x")[0])
+    top = data["fingerprints"][0]
+    assert {k: top[k] for k in ("sql", "count", "call_site", "rows")} == {
         "sql": "SELECT users WHERE users.id = ?",
-        "count": queries - 2 - int(scale.split("x")[0]),
+        "count": assignees,
         "call_site": "app.py:39",
+        "rows": assignees,  # one user per lookup
     }
     code, out, _ = run("profile", "01", "--scale", scale, "--json", "--path", "solutions")
     fixed = json.loads(out)

@@ -351,7 +351,7 @@ def _print_profile(out: Console, result) -> None:  # type: ignore[no-untyped-def
     table.add_column("query")
     table.add_column("call site")
     if with_plans:
-        table.add_column("plan (large tables)")
+        table.add_column("plan")
     for group in groups:
         style = "red" if group["count"] > 1 else ""
         count = f"[{style}]{group['count']}[/]" if style else str(group["count"])

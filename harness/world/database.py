@@ -69,7 +69,7 @@ class Database:
             context = rest[-1]
             cost = self.latency.seconds(statement)
             plan = self._plan(context, statement, rest[0] if len(rest) == 2 else None)
-            cost += self.plan_cost.seconds(plan, self.large_tables)
+            cost += self.plan_cost.seconds(plan, self.table_rows)
             try:
                 info = context.root_connection.info
             except NotImplementedError:  # the dialect's first-connect checks: no request's statement
@@ -103,9 +103,18 @@ class Database:
             return []
         dbapi_connection = context.root_connection.connection.dbapi_connection
         try:
-            return read_plan(dbapi_connection, context.dialect.name, statement, parameters or ())
+            plan = read_plan(dbapi_connection, context.dialect.name, statement, parameters or ())
+            self._learn(_count_scanned(dbapi_connection, plan, self.table_rows))
+            return plan
         except Exception:
             return []  # the statement itself will fail and say why
+
+    def _learn(self, counted: dict[str, int]) -> None:
+        """Row counts of tables first scanned now (made by the app, after the world opened)."""
+        for table, rows in counted.items():
+            self.table_rows[table] = rows
+            if rows >= self.plan_cost.large_table_rows:
+                self.large_tables[table] = rows
 
     def _record(self, conn: Any, statement: str, error: str | None, rows: int = 0) -> None:
         started = conn.info.pop("kata_query", None)
@@ -142,8 +151,11 @@ class Database:
         start = loop.time()
         plan: list[PlanStep] = []
         if not many and self._plans(statement):
-            plan = await connection._execute(_plan_of, connection._conn, statement, parameters)
-        cost = self.latency.seconds(statement) + self.plan_cost.seconds(plan, self.large_tables)
+            plan, counted = await connection._execute(
+                _plan_of, connection._conn, statement, parameters, self.table_rows
+            )
+            self._learn(counted)
+        cost = self.latency.seconds(statement) + self.plan_cost.seconds(plan, self.table_rows)
         if cost:
             await asyncio.sleep(cost)
         error, rows = None, 0
@@ -159,9 +171,14 @@ class Database:
 
     def _plans(self, statement: str) -> bool:
         """Whether a statement's plan is read (and paid for): one that reads or changes a large table."""
-        if not statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH")):
-            return False
-        return self.count_scans or (bool(self.large_tables) and mentions(statement, set(self.large_tables)))
+        head = statement.lstrip().upper()
+        if self.count_scans:  # also what fills a table from a query (CREATE TABLE ... AS SELECT, INSERT ... SELECT)
+            return head.startswith(("SELECT", "UPDATE", "DELETE", "WITH", "INSERT", "CREATE TABLE"))
+        return (
+            head.startswith(("SELECT", "UPDATE", "DELETE", "WITH"))
+            and bool(self.large_tables)
+            and mentions(statement, set(self.large_tables))
+        )
 
     async def warm_up(self) -> None:
         """Open a pooled connection now, so first-connect work is not charged to a request.
@@ -180,12 +197,34 @@ class Database:
         await self.engine.dispose()
 
 
-def _plan_of(connection: sqlite3.Connection, statement: str, parameters: Any) -> list[PlanStep]:
-    """In the connection's thread: the statement's plan (none if it cannot be read: the statement will say why)."""
+def _plan_of(
+    connection: sqlite3.Connection, statement: str, parameters: Any, known: dict[str, int]
+) -> tuple[list[PlanStep], dict[str, int]]:
+    """In the connection's thread: the statement's plan (none if it cannot be read: the statement will say
+    why), and the row counts of the tables it scans that ``known`` does not have yet."""
     try:
-        return read_plan(connection, "sqlite", statement, parameters or ())
+        plan = read_plan(connection, "sqlite", statement, parameters or ())
+        return plan, _count_scanned(connection, plan, known)
     except Exception:
-        return []
+        return [], {}
+
+
+def _count_scanned(dbapi_connection: Any, plan: list[PlanStep], known: dict[str, int]) -> dict[str, int]:
+    """Rows of each table the plan scans in full that is not in ``known`` (a table the app made)."""
+    counted: dict[str, int] = {}
+    for step in plan:
+        if step.kind == "SCAN" and step.table not in known and step.table not in counted:
+            if not step.table.replace("_", "").isalnum():
+                continue  # a subquery or a temporary b-tree, not a table
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f'SELECT count(*) FROM "{step.table}"')
+                counted[step.table] = int(cursor.fetchone()[0])
+            except Exception:
+                continue
+            finally:
+                cursor.close()
+    return counted
 
 
 def _run(connection: sqlite3.Connection, statement: str, parameters: Any, many: bool) -> dict[str, Any]:
