@@ -66,9 +66,10 @@ def test_starters_fail_and_solutions_pass_through_the_autograder_entry_point(tmp
                 assert not starters[exercise.name][check.name], f"{exercise.name} starter passes {check.name}"
 
 
-@pytest.mark.parametrize("name", sorted(n for n, case in corpus.CASES.items() if not case.isolated_only))
+@pytest.mark.parametrize("name", corpus.sample())
 def test_submission_corpus_in_process(name, tmp_path, hosts):
-    """The world in this process, the app in app hosts: every case but the endless loops."""
+    """The world in this process, the app in app hosts: a sample of the corpus (``corpus.sample``; the whole
+    corpus, isolated: tests/test_corpus_isolated.py in `make test-platforms`)."""
     case = corpus.CASES[name]
     assert_verdict(name, checks.grade(catalog.find(case.exercise), corpus.build(name, tmp_path), hosts=hosts))
 
