@@ -295,6 +295,8 @@ class HostConnection(asyncio.Protocol):
                     raw = await conn.get_raw_connection()
                     driver = raw.driver_connection
                     await (driver.commit() if message.op == "commit" else driver.rollback())  # type: ignore[union-attr]
+                    if message.op == "commit":
+                        database.record_commit()
                 elif message.op == "commit":
                     await conn.commit()
                 elif message.op == "rollback":

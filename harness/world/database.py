@@ -89,6 +89,10 @@ class Database:
             rows = getattr(cursor, "_rows", None)
             self._record(conn, statement, error=None, rows=len(rows) if rows is not None else 0)
 
+        @event.listens_for(sync_engine, "commit")
+        def committed(conn):  # type: ignore[no-untyped-def]
+            self.record_commit()
+
         @event.listens_for(sync_engine, "handle_error")
         def failed(exception_context):  # type: ignore[no-untyped-def]
             conn = exception_context.connection
@@ -168,6 +172,12 @@ class Database:
             raise
         finally:
             self._record_event(statement, start, cost, plan, error, rows)
+
+    def record_commit(self) -> None:
+        """A transaction of the requests being charged committed now (not a query: no count, no cost)."""
+        now = asyncio.get_running_loop().time()
+        for metrics in measure.charged():
+            metrics.commits.append(now)
 
     def _plans(self, statement: str) -> bool:
         """Whether a statement's plan is read (and paid for): one that reads or changes a large table."""

@@ -74,6 +74,7 @@ class RequestMetrics:
     queries: list[QueryEvent] = field(default_factory=list)
     calls: list[ExternalCall] = field(default_factory=list)
     cache_ops: list[CacheOp] = field(default_factory=list)
+    commits: list[float] = field(default_factory=list)  # when each of its transactions committed
     clients_created: int = 0
     response_bytes: int = 0
     transfer_seconds: float = 0.0
