@@ -4,8 +4,9 @@ What counts as a fix (the README's section of that name says the same to the stu
 
 May change, the student's free choice (each passes):
 - how the body gets compressed: Starlette's gzip middleware (FastAPI re-exports it), a pure
-  ASGI middleware or an ``@app.middleware("http")`` function written by hand, gzip done in
-  the export's route only, a streamed body compressed chunk by chunk;
+  ASGI middleware or an ``@app.middleware("http")`` function written by hand, an ASGI class
+  wrapping the whole app, gzip done in the export's route only (or by its route class), a
+  streamed body compressed chunk by chunk;
 - the compression level (1 to 9), and whether a compressed body is sent with its
   Content-Length or chunked, without one;
 - the size threshold, anywhere from ``never_compress_below`` (100 bytes) up to
@@ -15,23 +16,33 @@ May change, the student's free choice (each passes):
 - the answer to the Accept-Encoding values this exercise leaves open: ``gzip;q=0``, ``*``,
   ``GZIP``, ``x-gzip`` (Starlette compresses for the first and the last, not for the
   other two). Either answer passes, as long as it is a valid response with the same JSON;
-- headers beyond those below (Vary on uncompressed responses too, and so on).
+- headers beyond those below (Vary on uncompressed responses too, and so on);
+- how the JSON is written, byte for byte: separators, whitespace, ASCII escapes (``json.dumps``'s
+  defaults, FastAPI's compact UTF-8), as long as it decodes to the same value;
+- fewer SQL statements than the starter's.
 
 May not change:
 - the result: status codes (404s included), Content-Type (application/json) and the JSON
-  after decoding, the starter's (``reference``) on public and on hidden data;
+  after decoding, the starter's (``reference``) on public and on hidden data, and after a task is
+  renamed to a title that only a JSON encoder writes right (a quote, a backslash, a tab, a newline,
+  non-ASCII text);
+- the behaviour on failure: a table the export or the summary cannot read is an HTTP 500, as in the
+  starter; not an empty export, not a 404;
 - the negotiation: Content-Encoding: gzip for every Accept-Encoding that lists gzip as
   acceptable (``ACCEPTS_GZIP``: ``gzip``, a browser's ``gzip, deflate, br, zstd``, gzip
   second or with a lower q than br...), and no Content-Encoding at all for one that does not
-  (``REFUSES_GZIP``: a missing or empty header, ``identity``, ``br``, ``deflate``...);
+  (``REFUSES_GZIP``: a missing or empty header, ``identity``, ``br``, ``deflate``...); each
+  response follows its own request's header, also when requests overlap (``AT_ONCE``: exports
+  sent together with mixed headers);
 - the message: each response is valid HTTP as a real server sends it: at most one
   Content-Length, equal to the bytes sent (uvicorn cuts the connection otherwise); at most
   one Content-Encoding, ``gzip`` exactly when the body is gzip data, which decompresses
   (once) to the JSON; ``Vary: Accept-Encoding`` on every compressed response (a shared
   cache must not hand the gzip bytes to a client that cannot decode them);
 - the work: the export is read from the database on every request (the data may change
-  between two requests), so no more than the starter's statements and no answer kept
-  from an earlier request.
+  between two requests), with no more SQL statements than the starter runs for the same request
+  (``starter_statements``: 2 for an export, the recorded baseline's ``queries``; 1 for a summary
+  or a 404), measured on every request ``correct`` sends; no answer kept from an earlier request.
 
 The requests are sent at the ASGI level (``fetch``), as a server's socket would carry them:
 every header line as sent (duplicates kept), the body bytes undecoded, no Accept-Encoding
@@ -40,6 +51,7 @@ added by an HTTP client.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import zlib
@@ -49,8 +61,16 @@ from typing import Any
 import httpx
 from sqlalchemy import update
 
-from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, profile_request, profile_scale
+from harness.engine.checks import (
+    Check,
+    CheckFailed,
+    Grading,
+    assert_same_response,
+    profile_request,
+    profile_scale,
+)
 from harness.models import Task
+from harness.world.fingerprint import short
 from harness.world.measure import RequestMetrics
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.world import Client, Exchange
@@ -243,42 +263,103 @@ async def correct(g: Grading) -> str:
                 for path in paths:
                     wire = await fetch(client, path, accept)
                     assert_same_answer(wire, data, f"{wire.what} ({_kind(seed)} data)")
+                    _assert_starter_work(g, wire)
             if seed != PUBLIC_SEED:
                 continue
             export = f"/organizations/{ORG_IDS[0]}/tasks/export"
             for accept in OPEN:  # either answer, but a valid one with the same JSON
                 wire = await fetch(client, export, accept)
                 assert_same_answer(wire, data, f"{wire.what} (public data)")
-            await _assert_fresh(client, data, export)
+                _assert_starter_work(g, wire)
+            await _assert_fresh(g, client, data, export)
+            await _assert_errors_stay_errors(client, export)
     return (
         "exports and organization summaries match the reference, decoded, with and without gzip, on public and "
-        f"hidden data; every response valid HTTP; Accept-Encoding {', '.join(OPEN)} answered validly; "
-        "a changed task shows up in the next export"
+        f"hidden data, with no more SQL statements than the starter; every response valid HTTP; Accept-Encoding "
+        f"{', '.join(OPEN)} answered validly; a task renamed to a title that needs escaping shows up in the "
+        "next export; a database error stays a 500"
     )
 
 
-async def _assert_fresh(client: Client, data: Dataset, path: str) -> None:
-    """The export is read from the database on every request: a change shows up in the next one."""
+def starter_statements(g: Grading, wire: Wire) -> int:
+    """The SQL statements the starter runs for this request: the organization's lookup, and for an
+    existing organization's export the tasks' query too (the recorded baseline's ``queries``)."""
+    if wire.path.endswith("/tasks/export") and wire.status == 200:
+        return int(g.exercise.spec.baseline[profile_scale(g.exercise)]["queries"])
+    return 1
+
+
+def _assert_starter_work(g: Grading, wire: Wire) -> None:
+    """No more statements than the starter's: compressing changes the bytes, not the work."""
+    ran, budget = len(wire.metrics.queries), starter_statements(g, wire)
+    if ran > budget:
+        shown = "; ".join(f"{short(q.fingerprint)} ({q.call_site})" for q in wire.metrics.queries)
+        raise CheckFailed(
+            f"{wire.what} ran {ran} SQL statements, the starter runs {budget} (budget: no more than the "
+            f"starter's): {shown}. Compressing changes the bytes sent, not the work done: every extra "
+            "statement costs a round trip to the database on every request"
+        )
+
+
+# A title that only a real JSON encoder writes correctly: a quote, a backslash, a tab, a newline, non-ASCII.
+RENAMED = 'renamed by the grader: "quoted", back\\slash, tab\there, line\nbreak, Grüße aus 東京 ✓'
+
+
+async def _assert_fresh(g: Grading, client: Client, data: Dataset, path: str) -> None:
+    """The export is read from the database on every request, and written as JSON: a change (a title that
+    needs escaping) shows up in the next one, decoded exactly."""
     assert client.world is not None and client.world.database is not None
     org_id = int(path.strip("/").split("/")[1])
     _, tasks = reference(data, path)
-    task_id, title = tasks[-1]["id"], f"{tasks[-1]['title']} (renamed by the grader)"
+    task_id = tasks[-1]["id"]
     async with client.world.database.sessionmaker() as session:
-        await session.execute(update(Task).where(Task.id == task_id).values(title=title))
+        await session.execute(update(Task).where(Task.id == task_id).values(title=RENAMED))
         await session.commit()
-    wire = await fetch(client, path, GZIP)
-    body = decoded(wire)
-    try:
-        answer = json.loads(body)
-        found = next(t.get("title") for t in answer if isinstance(t, dict) and t.get("id") == task_id)
-    except (ValueError, TypeError, StopIteration):
-        found = None
-    if found != title:
-        raise CheckFailed(
-            f"{wire.what}: task {task_id} of organization {org_id} was renamed to {title!r} in the database "
-            f"after an earlier export, but the next export still says {found!r}: the export must be read "
-            "from the database on every request, not kept from an earlier one"
-        )
+    expected = [dict(t, title=RENAMED) if t["id"] == task_id else t for t in tasks]
+    for accept in (GZIP, IDENTITY):
+        wire = await fetch(client, path, accept)
+        body = decoded(wire)
+        _assert_starter_work(g, wire)
+        what = f"{wire.what}, after task {task_id} of organization {org_id} was renamed to {RENAMED!r}"
+        if wire.status != 200:
+            raise CheckFailed(f"{what}: returned HTTP {wire.status}, expected 200")
+        try:
+            answer = json.loads(body)
+        except ValueError as error:
+            at = getattr(error, "pos", 0)
+            raise CheckFailed(
+                f"{what}: the body is not valid JSON ({error}; near {body[max(at - 30, 0) : at + 10]!r}): a "
+                "quote, a backslash or a newline in a value must be escaped. Build the body with a JSON "
+                "encoder (return the list, or json.dumps it), not by pasting values into a string"
+            ) from None
+        try:
+            found = next(t.get("title") for t in answer if isinstance(t, dict) and t.get("id") == task_id)
+        except (TypeError, AttributeError, StopIteration):
+            found = None
+        if found != RENAMED:
+            raise CheckFailed(
+                f"{wire.what}: task {task_id} of organization {org_id} was renamed to {RENAMED!r} in the database "
+                f"after an earlier export, but the next export still says {found!r}: the export must be read "
+                "from the database on every request, not kept from an earlier one"
+            )
+        assert_same_response(Exchange(httpx.Response(wire.status, content=body), wire.metrics), 200, expected, what)
+
+
+async def _assert_errors_stay_errors(client: Client, path: str) -> None:
+    """A table that cannot be read is an error, HTTP 500 as the starter gives, not an empty or partial answer."""
+    assert client.world is not None and client.world.database is not None
+    summary = path.removesuffix("/tasks/export")
+    for table, broken in (("tasks", (path,)), ("organizations", (summary, path))):
+        async with client.world.database.engine.begin() as conn:
+            await conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {table}_gone")
+        for broken_path in broken:
+            wire = await fetch(client, broken_path, GZIP)
+            if wire.status != 500:
+                raise CheckFailed(
+                    f"{wire.what} returned HTTP {wire.status} while the {table} table could not be read, expected "
+                    "500 as the starter gives: a try/except around the database turns its error into a wrong "
+                    "answer (an empty export looks like an organization without tasks); let errors be errors"
+                )
 
 
 async def _profile_pair(g: Grading) -> tuple[Wire, Wire]:
@@ -295,6 +376,52 @@ async def _profile_pair(g: Grading) -> tuple[Wire, Wire]:
 
     plain, packed = await g.once("profile pair", measure_pair)
     return plain, packed
+
+
+# Sent at once, mixed: each response must follow its own request's Accept-Encoding.
+AT_ONCE = ("gzip", "identity", "gzip, deflate, br, zstd", None, "deflate, gzip", "br")
+
+
+def large_exports(g: Grading, data: Dataset) -> list[str]:
+    """The exports at the correctness scale that must be compressed when gzip is accepted."""
+    large = g.budget("always_compress_from")
+    exports = (f"/organizations/{org_id}/tasks/export" for org_id in ORG_IDS)
+    return [path for path in exports if reference_size(data, path) >= large]
+
+
+async def _at_once(g: Grading) -> list[Wire]:
+    """The large exports, each with every ``AT_ONCE`` value, all sent together (measured once)."""
+
+    async def send() -> list[Wire]:
+        data = dataset(CORRECTNESS_SCALE, PUBLIC_SEED)
+        async with g.serve(CORRECTNESS_SCALE) as client:
+            wires = await asyncio.gather(
+                *(fetch(client, path, accept) for path in large_exports(g, data) for accept in AT_ONCE)
+            )
+        return list(wires)
+
+    wires: list[Wire] = await g.once("at once", send)
+    return wires
+
+
+def _assert_own_header(wires: list[Wire], accepting: bool) -> None:
+    """Each of the requests sent together (those that accept gzip, or those that do not) got the encoding
+    its own Accept-Encoding asks for, and the starter's answer."""
+    data = dataset(CORRECTNESS_SCALE, PUBLIC_SEED)
+    for wire in wires:
+        if (wire.accept in ACCEPTS_GZIP) != accepting:
+            continue  # the other check's
+        if (wire.coding is not None) == accepting:
+            assert_same_answer(wire, data, f"{wire.what}, one of {len(wires)} exports sent at once (public data)")
+            continue
+        others = sorted({"(none)" if w.accept is None else repr(w.accept) for w in wires if w.accept != wire.accept})
+        got = f"Content-Encoding: {wire.coding}" if wire.coding else "no Content-Encoding (uncompressed)"
+        raise CheckFailed(
+            f"{wire.what} got {got}, sent at the same time as {len(wires) - 1} other exports with "
+            f"Accept-Encoding {', '.join(others)}: each response must follow its own request's header. "
+            "Where the header is kept outside the request (a module global, a class attribute, anything "
+            "shared) across an await, the next request overwrites it; read it from this request's scope"
+        )
 
 
 async def gzip_when_accepted(g: Grading) -> str:
@@ -323,11 +450,7 @@ async def gzip_when_accepted(g: Grading) -> str:
         )
     large = g.budget("always_compress_from")
     data = dataset(CORRECTNESS_SCALE, PUBLIC_SEED)
-    paths = [
-        path
-        for path in (f"/organizations/{org_id}/tasks/export" for org_id in ORG_IDS)
-        if reference_size(data, path) >= large
-    ]
+    paths = large_exports(g, data)
     async with g.serve(CORRECTNESS_SCALE) as client:
         for accept in ACCEPTS_GZIP:
             for path in paths:
@@ -341,7 +464,12 @@ async def gzip_when_accepted(g: Grading) -> str:
                         "a q above 0 means acceptable)"
                     )
                 assert_same_answer(wire, data, f"{wire.what} (public data)")
-    return f"{facts}; compressed too for Accept-Encoding {' | '.join(ACCEPTS_GZIP)} (exports of {large:,}+ bytes)"
+    wires = await _at_once(g)
+    _assert_own_header(wires, accepting=True)
+    return (
+        f"{facts}; compressed too for Accept-Encoding {' | '.join(ACCEPTS_GZIP)} (exports of {large:,}+ bytes), "
+        f"also when sent at once with other values ({len(wires)} requests)"
+    )
 
 
 async def identity_when_not_accepted(g: Grading) -> str:
@@ -366,10 +494,11 @@ async def identity_when_not_accepted(g: Grading) -> str:
                     "no header, an empty one, identity, br or deflate alone do not"
                 )
             assert_same_answer(wire, data, f"{wire.what} (public data)")
+    _assert_own_header(await _at_once(g), accepting=False)
     shown = " | ".join("(none)" if a is None else repr(a) for a in REFUSES_GZIP)
     return (
         f"without gzip accepted the body goes uncompressed ({plain.metrics.response_bytes:,} bytes); "
-        f"no Content-Encoding for Accept-Encoding {shown}"
+        f"no Content-Encoding for Accept-Encoding {shown}, also when sent at once with gzip-accepting requests"
     )
 
 

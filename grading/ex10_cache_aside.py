@@ -12,11 +12,17 @@ What counts as a fix (the rule these checks grade):
   at once and after any write, through any worker (``correct``, ``never_stale``, ``cached``); where
   the value is held: Redis, the cache every worker process shares, never the process's memory, even
   behind a Redis read (``cached``: a second app process on the same world finds what the first
-  stored and sees its writes); the work of a hit: no query (``cached``); that every key stored
-  expires within budget, a 404's too (``ttl``); that a key belongs to one organization and names its
-  id (``per_org``); that every write path invalidates (status, assignment, unassignment, creation),
-  after its commit, so that a read running in the middle of the write cannot put the old figures
-  back (``never_stale`` sends reads at offsets during writes whose statements take ``WRITE_MS``).
+  stored and sees its writes); the work of a hit: no query, in the request or in a task of the app's
+  own it leaves running (``cached`` lets ``AFTER_HIT_SECONDS`` pass and counts the host's background
+  work); that every key stored expires within budget, a 404's too, also after a hit has read it
+  (``ttl``: a hit may renew a TTL, never remove it); that a key belongs to one organization and names
+  its id (``per_org``, with organizations added whose ids collide by remainder or digits); that every
+  write path invalidates (status, assignment, unassignment, creation), after its commit, so that a
+  read running in the middle of the write cannot put the old figures back (``never_stale`` sends
+  reads at offsets during writes whose statements take ``WRITE_MS``), and before its response (a
+  Redis write on the organization's keys only after the response started is a background task's),
+  and none of them before its commit (a SET of figures computed inside the uncommitted transaction,
+  or a DEL a concurrent reader can undo: the world records when each commit happened).
 
 The reference is computed from the seeded rows, with the grader's own writes
 applied to a copy of them (``Rows``), so a read after a write is compared
@@ -44,7 +50,7 @@ from grading.references import organization_in
 from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, first_difference
 from harness.settings import QueryLatency
 from harness.words import count, n_queries
-from harness.world.measure import CacheOp
+from harness.world.measure import CacheOp, RequestMetrics
 from harness.world.redis_server import Cache
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.world import Client, Exchange, World
@@ -54,6 +60,9 @@ ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999
 STATUSES = ("todo", "in_progress", "review", "done")
 AS_OF = date(2026, 10, 15)  # the app's reporting date: due before it and not done is overdue
+# Modeled seconds ``cached`` lets pass after the hit (less than the shortest TTL allowed) for work the hit
+# left to a task of the app's own.
+AFTER_HIT_SECONDS = 5.0
 NEW_DUE = "2026-10-01"  # a new task due before AS_OF: it counts as overdue unless done
 
 
@@ -65,7 +74,7 @@ class Rows:
     """The seeded rows, with the grader's writes applied: the reference after any sequence of writes."""
 
     def __init__(self, data: Dataset) -> None:
-        self.organizations = data.organizations
+        self.organizations = dict(data.organizations)
         self.users = data.users
         self.projects = data.projects
         self.tasks = [dict(task) for task in data.tasks]
@@ -234,8 +243,9 @@ async def correct(g: Grading) -> str:
     )
 
 
-def _queries_listing(exchange: Exchange, limit: int = 3) -> str:
-    groups = exchange.metrics.fingerprints()
+def _queries_listing(exchange: Exchange | RequestMetrics, limit: int = 3) -> str:
+    metrics = exchange.metrics if isinstance(exchange, Exchange) else exchange
+    groups = metrics.fingerprints()
     shown = ", ".join(f"{g['count']}x {g['sql']} from {g['call_site']}" for g in groups[:limit])
     more = f" and {len(groups) - limit} more shapes" if len(groups) > limit else ""
     return shown + more
@@ -253,9 +263,22 @@ async def cached(g: Grading) -> str:
     path = stats_path(1)
     async with g.serve(SCALE) as client:
         first = await client.get(path)
+        seen = len(client.background.queries) if client.background is not None else 0
         second = await client.get(path)
         _expect_status(first, 200, f"GET {path}")
         _expect_status(second, 200, f"GET {path} (the second time)")
+        # Work a hit leaves to a task of the app's own (run after the response) is the hit's work too.
+        await _world(client).advance(AFTER_HIT_SECONDS)
+        later = client.background.queries[seen:] if client.background is not None else []
+        if later and len(second.metrics.queries) + len(later) > budget:
+            after = RequestMetrics("APP", "after the hit", start=second.metrics.start, queries=list(later))
+            raise CheckFailed(
+                f"the second identical GET {path} answered from Redis ({_ops_listing(second)}), then a task of the "
+                f"app's own issued {n_queries(len(later))} within {AFTER_HIT_SECONDS:g} s after the response "
+                f"(budget {budget} for a hit, its tasks included): {_queries_listing(after)}. A hit that "
+                "recomputes (to check or refresh the value) does the work the cache is there to save; the value "
+                "is kept right by invalidating on every write and by the TTL"
+            )
         queries = len(second.metrics.queries)
         hits = [op for op in second.metrics.cache_ops if op.hit]
         what = f"the second identical GET {path}"
@@ -392,6 +415,38 @@ def _caught_in_the_middle(write: Write, reader: Exchange, offset: float, path: s
     )
 
 
+# Redis commands that change nothing (reads, TTL lookups, transaction framing): not an invalidation.
+_NOT_WRITES = {"TTL", "PTTL", "EXISTS", "TYPE", "SCAN", "KEYS", "PING", "MULTI", "EXEC", "WATCH", "UNWATCH", "DISCARD"}
+
+
+def _invalidated_before_response(write: Write, org_id: int) -> None:
+    """The write's own Redis writes on the organization's keys (a DEL, a SET of the new figures, a version
+    INCR...): at least one done before its response goes out, not left to a task that runs after it."""
+    metrics = write.exchange.metrics
+    sent = metrics.transfer_start if metrics.transfer_start is not None else metrics.end
+    if sent is None:
+        return
+    changes = [
+        op for op in metrics.cache_ops if op.hit is None and op.command not in _NOT_WRITES and _names(op.key, org_id)
+    ]
+    committed = max(metrics.commits, default=None)
+    early = [op for op in changes if committed is not None and op.start < committed]
+    if early:
+        raise CheckFailed(
+            f"{write.what} changed organization {org_id}'s cached statistics ({_timed_ops(early, write.exchange)}) "
+            f"before its transaction committed ({_ms_into(committed, write.exchange)} ms into the request): "
+            "until the commit, a reader can still put the old figures back (or a failed commit leaves figures "
+            "that never existed); change the cache after the commit"
+        )
+    if changes and all(op.start >= sent for op in changes):
+        raise CheckFailed(
+            f"{write.what} sent its response {_ms_into(sent, write.exchange)} ms into the request and only then "
+            f"changed organization {org_id}'s cached statistics ({_timed_ops(changes, write.exchange)}): the "
+            "invalidation ran after the response (a BackgroundTasks task, a task of its own), so a client that "
+            "reads right after its write gets the old figures; invalidate after the commit, before returning"
+        )
+
+
 def _offsets_during(write: Exchange) -> list[float]:
     """Moments (ms into ``write``) to send a read at, on a write like it: right after each of its Redis
     commands that ran before its last statement (its commit follows that), and every READ_STEP_MS."""
@@ -485,6 +540,7 @@ async def never_stale(g: Grading) -> str:
         for org_id, write in writes:
             await read(org_id, None)  # the value is in the cache now, if the app caches
             done = await write()
+            _invalidated_before_response(done, org_id)
             await read(org_id, done.what)
             checked.append(done.what)
         if not await _committed(_world(client), done):
@@ -528,12 +584,18 @@ async def never_stale(g: Grading) -> str:
 
 
 def _org_tokens(key: str) -> list[str]:
+    """The numbers in a key, as written ('org:000042:stats' -> ['000042'])."""
     return re.findall(r"\d+", key)
+
+
+def _names(key: str, org_id: int) -> bool:
+    """Whether one of the key's numbers is ``org_id`` (zero-padded or not)."""
+    return org_id in {int(token) for token in _org_tokens(key)}
 
 
 def _without_ids(keys: list[str], org_ids: tuple[int, ...]) -> str:
     """' (it contains no organization id)' when the shared key names no organization by id."""
-    if keys and not any(str(org_id) in _org_tokens(keys[0]) for org_id in org_ids):
+    if keys and not any(_names(keys[0], org_id) for org_id in org_ids):
         return " (it contains no organization id)"
     return ""
 
@@ -572,25 +634,34 @@ async def ttl(g: Grading) -> str:
         # What an unknown organization's 404 stores (if anything) runs out too.
         unknown, more = await _new_keys(client, lambda: client.get(missing))
         _expect_status(unknown, 404, f"GET {missing}")
+        # A hit (of each) may renew a TTL (GETEX EX), never remove it (GETEX PERSIST, PERSIST).
+        for again in (path, missing):
+            hit = await client.get(again)
+            _expect_status(hit, 200 if again == path else 404, f"GET {again} (the second time)")
         ttls = {}
-        for key, stored_by in [(key, path) for key in keys] + [(key, missing) for key in more]:
+        stored = {**{key: f"GET {path}" for key in keys}, **{key: f"GET {missing}" for key in more}}
+        for key in await cache.keys():  # each key there now, whichever GET stored it
+            stored_by = stored.get(key, f"the second GET {path} or {missing}")
             remaining = await cache.ttl_ms(key)
+            if remaining == -2:
+                continue  # gone meanwhile
             # Whole seconds, rounded up: a real (or fake) Redis also counts the few ms of real time since the SET.
             seconds = math.ceil(remaining / 1000)
             if remaining == -1:
                 raise CheckFailed(
-                    f"the key {key!r} has no TTL (stored by GET {stored_by}; budget {low:g}-{high:g} s): the value "
-                    "never expires, so a write that bypasses this app (a migration, another service) leaves it "
-                    "wrong forever"
+                    f"the key {key!r} has no TTL after a second, identical GET (stored by {stored_by}; budget "
+                    f"{low:g}-{high:g} s; a hit may renew a TTL, as GETEX EX does, never remove it, as GETEX PERSIST "
+                    "does): the value never expires, so a write that bypasses this app (a migration, another "
+                    "service) leaves it wrong forever"
                 )
             if seconds < low:
                 raise CheckFailed(
-                    f"the key {key!r} (stored by GET {stored_by}) expires after {seconds} s (budget: at least "
+                    f"the key {key!r} (stored by {stored_by}) expires after {seconds} s (budget: at least "
                     f"{low:g} s): so short a TTL recomputes almost every time"
                 )
             if seconds > high:
                 raise CheckFailed(
-                    f"the key {key!r} (stored by GET {stored_by}) expires after {seconds} s (budget: at most "
+                    f"the key {key!r} (stored by {stored_by}) expires after {seconds} s (budget: at most "
                     f"{high:g} s): a write that bypasses this app would stay invisible that long"
                 )
             ttls[key] = seconds
@@ -610,12 +681,31 @@ async def ttl(g: Grading) -> str:
     )
 
 
+# Organizations ``per_org`` adds to the world: ids that share digits, a remainder or a suffix with the
+# seeded ones (9 % 8 == 1, 10 % 8 == 2, 12 ends in 2), each with a name of its own.
+ADDED_ORGS = {9: "Nine Nines Ltd", 10: "Ten Tons Inc", 12: "Twelve Oaks Co"}
+
+
+async def _add_organizations(world: World, rows: Rows) -> None:
+    database = world.database
+    assert database is not None
+    async with database.sessionmaker() as session:
+        for org_id, name in ADDED_ORGS.items():
+            await session.execute(
+                text("INSERT INTO organizations (id, name, city, member_count) VALUES (:id, :name, 'Oslo', 0)"),
+                {"id": org_id, "name": name},
+            )
+            rows.organizations[org_id] = {"id": org_id, "name": name, "city": "Oslo", "member_count": 0}
+        await session.commit()
+
+
 async def per_org(g: Grading) -> str:
     rows = Rows(dataset(SCALE, PUBLIC_SEED))
     written: dict[int, list[str]] = {}
     bodies: dict[int, Any] = {}
     async with g.serve(SCALE) as client:
-        for org_id in (1, 2, 4):
+        await _add_organizations(_world(client), rows)
+        for org_id in (1, 2, 4, *ADDED_ORGS):
             path = stats_path(org_id)
             exchange, written[org_id] = await _new_keys(client, lambda path=path: client.get(path))
             status, expected = rows.stats(path)
@@ -635,7 +725,7 @@ async def per_org(g: Grading) -> str:
     # Each organization got its own figures; now the keys they were stored under.
     for org_id, keys in written.items():
         for key in keys:
-            if str(org_id) not in _org_tokens(key):
+            if not _names(key, org_id):
                 raise CheckFailed(
                     f"the key {key!r}, written by GET {stats_path(org_id)}, does not contain the organization id "
                     f"{org_id}"

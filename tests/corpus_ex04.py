@@ -158,6 +158,168 @@ def per_route(imports: str, fastapi_import: str, new_return: str) -> list[tuple[
     ]
 
 
+# The whole FastAPI app wrapped by a pure ASGI class (``app = StreamingGzip(api)``): compresses chunk by
+# chunk, sends chunked (no Content-Length), reads q-values and counts ``*`` when gzip is not named.
+WRAPPED_APP = """def _gzip_quality(raw: bytes) -> float:
+    # q of gzip (or x-gzip) in Accept-Encoding; '*' counts when gzip is not named
+    explicit, star = None, None
+    for entry in raw.decode("latin-1").split(","):
+        name, *params = [p.strip() for p in entry.split(";")]
+        q = 1.0
+        for p in params:
+            k, _, v = p.partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        name = name.lower()
+        if name in ("gzip", "x-gzip"):
+            explicit = q if explicit is None else max(explicit, q)
+        elif name == "*":
+            star = q
+    if explicit is not None:
+        return explicit
+    return star or 0.0
+
+
+class StreamingGzip:
+    # wraps the whole ASGI app; compresses chunk by chunk, sends chunked (no Content-Length)
+
+    def __init__(self, inner, minimum_size=400):
+        self.inner = inner
+        self.minimum_size = minimum_size
+
+    def __getattr__(self, name):  # let tools reach the FastAPI app (routes, state, overrides)
+        return getattr(self.inner, name)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        accept = b""
+        for k, v in scope["headers"]:
+            if k.lower() == b"accept-encoding":
+                accept = accept + b"," + v if accept else v
+        if _gzip_quality(accept) <= 0:
+            await self.inner(scope, receive, send)
+            return
+        state = {"co": None}
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                headers = list(message["headers"])
+                names = {k.lower(): v for k, v in headers}
+                length = names.get(b"content-length")
+                big = length is None or int(length) >= self.minimum_size
+                if big and b"content-encoding" not in names:
+                    state["co"] = zlib.compressobj(6, zlib.DEFLATED, 31)
+                    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+                    headers.append((b"content-encoding", b"gzip"))
+                    headers.append((b"vary", b"Accept-Encoding"))
+                    message = {**message, "headers": headers}
+                await send(message)
+                return
+            co = state["co"]
+            if message["type"] == "http.response.body" and co is not None:
+                data = co.compress(message.get("body", b""))
+                more = message.get("more_body", False)
+                if not more:
+                    data += co.flush()
+                await send({"type": "http.response.body", "body": data, "more_body": more})
+                return
+            await send(message)
+
+        await self.inner(scope, receive, send_wrapper)
+
+
+app = StreamingGzip(api, minimum_size=400)
+"""
+
+# A route class (``APIRouter(route_class=GzipRoute)``) whose handler compresses its own large responses.
+ROUTE_CLASS = """def _gzip_acceptable(value: str) -> bool:
+    codings = {}
+    for entry in value.split(","):
+        bits = [b.strip() for b in entry.split(";")]
+        q = 1.0
+        for b in bits[1:]:
+            if b[:2].lower() == "q=":
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        codings[bits[0].lower()] = q
+    return codings.get("gzip", 0.0) > 0
+
+
+class GzipRoute(APIRoute):
+    # a route class whose handler gzips its own (large) response
+
+    minimum_size = 1000
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def gzip_handler(request: Request) -> Response:
+            response = await handler(request)
+            body = getattr(response, "body", None)
+            if (
+                body is not None
+                and len(body) >= self.minimum_size
+                and "content-encoding" not in response.headers
+                and _gzip_acceptable(request.headers.get("accept-encoding", ""))
+            ):
+                packed = gzip.compress(body, compresslevel=5)
+                response.body = packed
+                response.headers["Content-Length"] = str(len(packed))
+                response.headers["Content-Encoding"] = "gzip"
+                response.headers["Vary"] = "Accept-Encoding"
+            return response
+
+        return gzip_handler
+
+
+export_router = APIRouter(route_class=GzipRoute)
+"""
+
+# The Accept-Encoding read before ``call_next`` into a module global and used after it: another request
+# that came in meanwhile has overwritten it.
+GLOBAL_ACCEPT = (
+    """    response = await call_next(request)
+    accept = request.headers.get("accept-encoding", "")
+""",
+    """    global ACCEPT
+    ACCEPT = request.headers.get("accept-encoding", "")
+    response = await call_next(request)
+    accept = ACCEPT
+""",
+)
+
+# The export written as JSON by hand: values pasted into the text, nothing escaped.
+HANDWRITTEN_JSON = """    rows = (await db.execute(stmt)).all()
+    items = []
+    for task, project_name, assignee_name in rows:
+        assignee_json = "null" if assignee_name is None else f'"{assignee_name}"'
+        items.append(
+            f'{{"id":{task.id},"project":"{project_name}","title":"{task.title}","status":"{task.status}",'
+            f'"assignee":{assignee_json},"due_date":"{task.due_date.isoformat()}",'
+            f'"description":"{task.description}"}}'
+        )
+    return Response("[" + ",".join(items) + "]", media_type="application/json")
+"""
+
+SQLALCHEMY_ERROR = (
+    "from sqlalchemy import select\n",
+    "from sqlalchemy import select\nfrom sqlalchemy.exc import SQLAlchemyError\n",
+)
+ROWS = "    rows = (await db.execute(stmt)).all()\n"
+ORG_LOOKUP = """    org = await db.get(Organization, org_id)
+    if not org:
+        raise HTTPException(status_code=404, detail="Org not found")
+
+    assignee"""
+
+
 CASES = {
     # --- correct fixes, written differently: each passes everything ---
     "04_starlette_import": Case(
@@ -231,6 +393,50 @@ CASES = {
         ),
         set(),
         why="the export streamed through a gzip compressor, chunked, without Content-Length",
+    ),
+    "04_route_class_gzip": Case(
+        "04",
+        "solutions",
+        [
+            (IMPORT, "import gzip\n\n"),
+            (MIDDLEWARE, "\n\n" + ROUTE_CLASS),
+            (
+                FASTAPI_IMPORT,
+                "from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response\n"
+                "from fastapi.routing import APIRoute\n",
+            ),
+            (
+                '@app.get("/organizations/{org_id}/tasks/export")',
+                '@export_router.get("/organizations/{org_id}/tasks/export")',
+            ),
+            (EXPORT_RETURN, EXPORT_RETURN + "\n\napp.include_router(export_router)\n"),
+        ],
+        set(),
+        why="an APIRoute subclass compresses the export route's own responses (q-values read, Content-Length set)",
+    ),
+    "04_wrapped_asgi_app": Case(
+        "04",
+        "solutions",
+        [
+            (IMPORT, "import zlib\n\n"),
+            (MIDDLEWARE, ""),
+            ("app = FastAPI(", "api = FastAPI("),
+            ("@app.get(", "@api.get("),
+            (EXPORT_RETURN, EXPORT_RETURN + "\n\n" + WRAPPED_APP),
+        ],
+        set(),
+        why="the FastAPI app wrapped by an ASGI class that streams gzip chunk by chunk, chunked, '*' accepted",
+    ),
+    "04_per_route_ascii_json": Case(
+        "04",
+        "solutions",
+        per_route(
+            "import gzip\nimport json\n\n",
+            "from fastapi import Depends, FastAPI, HTTPException, Request, Response\n",
+            PER_ROUTE_RETURN.replace('ensure_ascii=False, separators=(",", ":")', "indent=None"),
+        ),
+        set(),
+        why="json.dumps with its defaults (ASCII escapes, spaces after separators): other bytes, the same JSON",
     ),
     # --- fast but wrong: each fails with a teaching message ---
     "04_stale_content_length": Case(
@@ -360,5 +566,71 @@ CASES = {
         {"correct"},
         "the next export still says",
         "the export kept in a dict after the first request: a changed task never shows up",
+    ),
+    "04_extra_count_query": Case(
+        "04",
+        "solutions",
+        [
+            ("from sqlalchemy import select\n", "from sqlalchemy import func, select\n"),
+            (
+                ROWS,
+                "    count_stmt = select(func.count(Task.id)).join(Project).where(Project.org_id == org_id)\n"
+                "    if (await db.execute(count_stmt)).scalar_one() == 0:\n        return []\n" + ROWS,
+            ),
+        ],
+        {"correct"},
+        "ran 3 SQL statements, the starter runs 2",
+        "counts the tasks first (to skip an empty export): one more statement on every export",
+    ),
+    "04_accept_encoding_in_a_global": Case(
+        "04",
+        "solutions",
+        with_http_middleware(fix_headers=DROP_LENGTH)
+        + [GLOBAL_ACCEPT, ("app = FastAPI(", 'ACCEPT = ""\napp = FastAPI(')],
+        {"gzip_when_accepted"},
+        "sent at the same time as 11 other exports",
+        "the request's Accept-Encoding kept in a module global across call_next: requests sent together "
+        "answer with the last one's encoding",
+    ),
+    "04_json_by_hand": Case(
+        "04",
+        "solutions",
+        [
+            (FASTAPI_IMPORT, "from fastapi import Depends, FastAPI, HTTPException, Response\n"),
+            (EXPORT_RETURN, HANDWRITTEN_JSON),
+        ],
+        {"correct"},
+        "the body is not valid JSON",
+        "the export written with f-strings: a title with a quote, a backslash or a newline breaks the JSON",
+    ),
+    "04_database_errors_swallowed": Case(
+        "04",
+        "solutions",
+        [
+            SQLALCHEMY_ERROR,
+            (
+                ROWS,
+                "    try:\n        rows = (await db.execute(stmt)).all()\n"
+                "    except SQLAlchemyError:\n        rows = []\n",
+            ),
+        ],
+        {"correct"},
+        "while the tasks table could not be read, expected 500",
+        "a database error answered as an empty export (200 [])",
+    ),
+    "04_lookup_errors_as_404": Case(
+        "04",
+        "solutions",
+        [
+            SQLALCHEMY_ERROR,
+            (
+                ORG_LOOKUP,
+                "    try:\n        org = await db.get(Organization, org_id)\n    except SQLAlchemyError:\n"
+                "        org = None\n" + ORG_LOOKUP.split("\n", 1)[1],
+            ),
+        ],
+        {"correct"},
+        "while the organizations table could not be read, expected 500",
+        "the export's organization lookup answers 404 when the database fails: an error passed off as not found",
     ),
 }

@@ -221,7 +221,7 @@ CASES.update(
                 (COMMIT_THEN_FORGET_IN_PATCH, FORGET_IN_PATCH + "    await db.commit()\n"),
             ],
             {"never_stale"},
-            "ms into PATCH /tasks/",
+            "cached statistics (DEL 'org:1:stats' at 10.5 ms) before its transaction committed",
             "the key is deleted before the commit: a read in between finds nothing, recomputes from the old rows "
             "and caches them after the delete, until the TTL",
         ),
@@ -230,7 +230,7 @@ CASES.update(
             "solutions",
             [(COMMIT_THEN_FORGET_IN_CREATE, "    await forget_stats(cache, org_id)\n    await db.commit()\n")],
             {"never_stale"},
-            "ms into POST /organizations/2/projects/",
+            "before its transaction committed",
             "only the create deletes before its commit: the race on one write path is enough",
         ),
         "10_decoy_redis_read": Case(
@@ -344,6 +344,108 @@ CASES.update(
             {"never_stale"},
             'after PATCH /tasks/105 {"assignee_id": null} the next GET /organizations/4/stats still returned',
             "a PATCH that unassigns (assignee_id null) does not invalidate",
+        ),
+    }
+)
+
+# --- issue 12, round 2: a hit's own tasks, a hit's TTL, colliding ids, invalidation after the response ---
+
+HIT = "    if cached is not None:\n        return json.loads(cached)\n"
+
+CASES.update(
+    {
+        "10_audit_on_hit": Case(
+            "10",
+            "solutions",
+            [
+                ("import json\n", "import asyncio\nimport json\n"),
+                ("from harness.db import get_db\n", "from harness.db import active, get_db\n"),
+                (
+                    HIT,
+                    "    if cached is not None:\n"
+                    "        served = json.loads(cached)\n"
+                    "        AUDITS.add(asyncio.get_running_loop().create_task(audit(cache, org_id, served)))\n"
+                    "        return served\n",
+                ),
+                (
+                    "@app.get(",
+                    "AUDITS: set = set()\n\n\n"
+                    "async def audit(cache: Redis, org_id: int, served: dict) -> None:\n"
+                    '    """After the response: recompute, and drop the value if it was wrong."""\n'
+                    "    async with active().sessionmaker() as db:\n"
+                    "        org = await db.get(Organization, org_id)\n"
+                    "        if org is None or await compute_stats(db, org) != served:\n"
+                    "            await cache.delete(stats_key(org_id))\n\n\n"
+                    "@app.get(",
+                ),
+            ],
+            {"cached"},
+            "then a task of the app's own issued",
+            "each hit answers from Redis and starts a task that recomputes all 9 figures after the response: "
+            "the hit is fast, the work is all still done",
+        ),
+        "10_getex_persist": Case(
+            "10",
+            "solutions",
+            [(READ_KEY, "    cached = await cache.getex(key, persist=True)  # a hit keeps it for good\n")],
+            {"ttl"},
+            "a hit may renew a TTL, as GETEX EX does, never remove it, as GETEX PERSIST does",
+            "GETEX PERSIST: the first read stores it with a TTL, the first hit removes the TTL",
+        ),
+        "10_hit_renews_in_pipeline": Case(
+            "10",
+            "solutions",
+            [
+                (
+                    READ_KEY,
+                    "    async with cache.pipeline(transaction=False) as pipe:\n"
+                    "        pipe.get(key)\n"
+                    "        pipe.expire(key, STATS_TTL_SECONDS)\n"
+                    "        cached, _renewed = await pipe.execute()\n",
+                )
+            ],
+            set(),
+            why="a hit renews the TTL with EXPIRE in the same pipeline as its GET: a sliding TTL, still bounded",
+        ),
+        "10_bucket_key": Case(
+            "10",
+            "solutions",
+            [('    return f"org:{org_id}:stats"\n', '    return f"org:{org_id % 8}:stats"  # 8 buckets\n')],
+            {"per_org"},
+            "GET /organizations/9/stats returned organization 1's cached statistics: the key 'org:1:stats' is shared",
+            "the key names a bucket (org_id % 8), not the organization: organizations 1 and 9 share one",
+        ),
+        "10_key_with_padded_id": Case(
+            "10",
+            "solutions",
+            [('    return f"org:{org_id}:stats"\n', '    return f"stats:org-{org_id:06d}:v1"\n')],
+            set(),
+            why="another key layout: a zero-padded id and a schema version in the key; each key still names "
+            "its organization's id",
+        ),
+        "10_invalidates_in_background_task": Case(
+            "10",
+            "solutions",
+            [
+                ("from fastapi import Depends,", "from fastapi import BackgroundTasks, Depends,"),
+                ("    new: NewTask,\n", "    new: NewTask,\n    background: BackgroundTasks,\n"),
+                (
+                    "    task_id: int, change: TaskChange, db:",
+                    "    task_id: int, change: TaskChange, background: BackgroundTasks, db:",
+                ),
+                (
+                    COMMIT_THEN_FORGET_IN_CREATE,
+                    "    await db.commit()\n    background.add_task(forget_stats, cache, org_id)\n",
+                ),
+                (
+                    COMMIT_THEN_FORGET_IN_PATCH,
+                    "    await db.commit()\n    background.add_task(forget_stats, cache, project.org_id)\n",
+                ),
+            ],
+            {"never_stale"},
+            "and only then changed organization 1's cached statistics (DEL 'org:1:stats' at",
+            "the key is deleted in a BackgroundTasks task, after the response: a client that reads right after "
+            "its write gets the old figures",
         ),
     }
 )
