@@ -17,16 +17,24 @@ A correct fix MAY change, freely:
 
 A correct fix MAY NOT change:
 - the result: every status and 200 body, on public and hidden data: 404s stay 404, the invoice's
-  exception stays a 500 (never a 200, never re-raised past the header and the log line) (``correct``);
+  exception stays a 500 (never a 200) (``correct``);
 - the work each request does: the same SQL statements and partner calls as the starter, no retry of
-  a failed request, no query of the middleware's own (``correct``);
+  a failed request, no query of the middleware's own, and none saved either: a URL asked for again,
+  after the partners' data changed, is worked out again and answered with today's data (``correct``);
 - what the instruments say: ``X-Process-Time-Ms`` on every response, 404s and the 500 included, in
   milliseconds of the modeled clock (the wall clock ``time.time()`` does not follow it), within
-  ``tolerance_ms`` of the grader's own server-side time (``header_on_every_response``,
+  ``tolerance_ms`` of the grader's own server-side time, at the usual latencies and at others (RETIMED:
+  a second app where the overview is fast and the invoice slow, so a table of each route's time, or a
+  slow flag decided by the route, is wrong there) (``header_on_every_response``,
   ``header_matches_measurement``); exactly one structlog line per request, whatever its outcome, with
-  method, path, status (an int), duration_ms (a number, the same time) and slow (a bool compared with
-  ``settings.slow_request_ms``), and on the 500's line the RuntimeError itself, not only its text
-  (``one_log_line_per_request``, ``slow_flagged``);
+  method, path, status (an int), duration_ms (a number, the same time) and slow (a bool: that
+  duration compared with ``settings.slow_request_ms``) (``one_log_line_per_request``, ``slow_flagged``);
+- the 500's report: its line carries the RuntimeError WITH its traceback as the app renders it
+  (Python's "Traceback (most recent call last)" text in the ``exception`` key or in the rendered
+  line, or a structured traceback with its frames): not only its text, not a (type, value, None)
+  tuple, not ``exc_info=True`` once no exception is being handled any more. And the exception ends
+  in the app: one that goes on to the server (an exception handler, a re-raise) makes the server
+  write a second, unstructured report of it (``one_log_line_per_request``);
 - the requests' independence: each request's header and log line describe that request alone, also
   while others run at the same time; a start time, a duration or a bound logger kept in module state,
   on ``app.state`` or in an object every request shares is someone else's by the time it is read
@@ -34,8 +42,11 @@ A correct fix MAY NOT change:
 
 What the log checks see: the app's own structlog processors run unchanged (``merge_contextvars``,
 ``add_log_level``, ``format_exc_info``...), and the event is captured just before the last one (the
-renderer) for the request whose context logged it (harness/apphost/logs.py). Known limit: a line
-with ``exc_info=True`` passes as it is; whether the renderer then finds the exception is not seen.
+renderer) for the request whose context logged it, with the text the renderer made of it under
+``_rendered`` (harness/apphost/logs.py). Known limit: when the last processor hands the event on to
+the stdlib's logging (ProcessorFormatter.wrap_for_formatter, render_to_log_kwargs), the line is
+written later, out of sight: an exception object or ``exc_info=True`` is then taken on trust (a
+traceback of None is not).
 """
 
 from __future__ import annotations
@@ -47,10 +58,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, explain_status
+from harness.settings import QueryLatency
 from harness.world.boundary import app_logs
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.services import analytics_summary, current_weather
-from harness.world.world import Client, Exchange
+from harness.world.world import Client, Exchange, World
 
 SCALE = "10x8"
 ORG_IDS = (1, 2, 3, 4)
@@ -80,14 +92,29 @@ OVERLAPPING = (
     (500, "/organizations/4"),
 )
 
+# Asked for again in `correct`, after the partners' data changed: the answer and the work must be the starter's.
+AGAIN = ("/organizations/1", "/organizations/1/overview", f"/organizations/{MISSING_ORG}")
+
+# The five requests again on a second app, with other latencies: now the overview is fast (380 ms) and
+# the invoice slow (630 ms). A duration or a flag that comes from a table of expected times, or from the
+# route, instead of from a clock, is right in one run at most.
+RETIMED_STATEMENT_MS = 30.0
+RETIMED_PARTNERS_MS = {"analytics": 150.0, "weather": 200.0, "billing": 600.0}
+RETIMED = (
+    f"(run with SQL statements at {RETIMED_STATEMENT_MS:g} ms, "
+    + ", ".join(f"{name} at {ms:g} ms" for name, ms in RETIMED_PARTNERS_MS.items())
+    + ")"
+)
+
 CALL_NEXT = (
     "an exception raised by the endpoint comes out of `await call_next(request)`, so the code after it never runs"
 )
 # Said when a request timed alone comes out wrong: the clock, or where the timing starts and ends.
 CLOCK = (
     "While grading, a request's time is modeled (5 ms per SQL statement, 280/320/190 ms per analytics/"
-    "weather/billing call), and only the performance counter that lecture 2.2 times with reads that "
-    "clock. The wall clock (time.time(), datetime.now()) and the CPU clock (time.process_time()) move "
+    "weather/billing call in the usual run, other latencies in the second), and only the performance "
+    "counter that lecture 2.2 times with reads that clock. The wall clock (time.time(), datetime.now()) "
+    "and the CPU clock (time.process_time()) move "
     "with the real time the grader spent (a few ms on an idle machine), whatever the modeled time. The "
     "duration runs from the request reaching the middleware until its response starts."
 )
@@ -98,8 +125,9 @@ SHARED = (
 )
 
 
-def reference(data: Dataset, path: str) -> tuple[int, Any]:
-    """The starter's answer, computed from the rows (500 for the invoice, whose endpoint raises)."""
+def reference(data: Dataset, path: str, partner_seed: int | None = None) -> tuple[int, Any]:
+    """The starter's answer, computed from the rows and the partners' seed (500 for the invoice, which raises)."""
+    partners = data.seed if partner_seed is None else partner_seed
     parts = path.strip("/").split("/")
     if parts[0] != "organizations":
         return 404, None
@@ -111,8 +139,8 @@ def reference(data: Dataset, path: str) -> tuple[int, Any]:
     if parts[2] == "overview":
         return 200, {
             "organization": org["name"],
-            "analytics": analytics_summary(data.seed, org["id"]),
-            "weather": current_weather(data.seed, org["city"]),
+            "analytics": analytics_summary(partners, org["id"]),
+            "weather": current_weather(partners, org["city"]),
         }
     return 500, None  # the invoice preview: no tax rates are configured, the endpoint raises
 
@@ -139,6 +167,22 @@ async def _get(client: Client, path: str) -> tuple[Exchange, list[MutableMapping
     return exchange, logs
 
 
+def _same_work(exchange: Exchange, data: Dataset, path: str, what: str, again: bool = False) -> None:
+    statements, services = reference_work(data, path)
+    ran = len(exchange.metrics.queries)
+    called = sorted(call.service for call in exchange.metrics.calls)
+    if (ran, called) != (statements, sorted(services)):
+        why = (
+            "a request asked for a second time does its work again: an answer kept from the first one is "
+            "stale once the data changes, and instruments measure the work, they do not save it"
+            if again
+            else "instruments measure the work, they do not add to it or repeat it"
+        )
+        raise CheckFailed(
+            f"{what} ran {_work(ran, called)}; expected what the starter does, {_work(statements, services)}: {why}"
+        )
+
+
 async def correct(g: Grading) -> str:
     paths = [
         f"/organizations/{org_id}{suffix}"
@@ -162,18 +206,21 @@ async def correct(g: Grading) -> str:
                         )
                 else:
                     assert_same_response(exchange, status, body, what)
-                statements, services = reference_work(data, path)
-                ran = len(exchange.metrics.queries)
-                called = sorted(call.service for call in exchange.metrics.calls)
-                if (ran, called) != (statements, sorted(services)):
-                    raise CheckFailed(
-                        f"{what} ran {_work(ran, called)}; expected what the starter does, "
-                        f"{_work(statements, services)}: instruments measure the work, they do not add to it "
-                        "or repeat it"
-                    )
+                _same_work(exchange, data, path, what)
+            # The same URLs again, once the partners' answers have changed: each answer is today's, and is
+            # worked out again (the starter keeps nothing between requests).
+            assert client.world is not None
+            client.world.services.seed = seed + 1
+            for path in AGAIN:
+                status, body = reference(data, path, seed + 1)
+                exchange, _ = await _get(client, path)
+                what = f"GET {path} a second time ({kind} data, the partners' data changed since)"
+                assert_same_response(exchange, status, body, what)
+                _same_work(exchange, data, path, what, again=True)
     return (
         f"organizations, overviews and invoice previews of {len(ORG_IDS)} organizations, 404s and the "
-        "invoice's 500 match the reference on public and hidden data, with the starter's queries and calls"
+        "invoice's 500 match the reference on public and hidden data, with the starter's queries and calls, "
+        "also when asked for again"
     )
 
 
@@ -184,6 +231,7 @@ class Observed:
     exchange: Exchange
     logs: list[MutableMapping[str, Any]]
     offset_ms: float | None = None  # when it was sent, among overlapping requests
+    setting: str = ""  # how the run was modeled, when not the usual latencies
 
     @property
     def status(self) -> int:
@@ -196,23 +244,42 @@ class Observed:
 
     @property
     def what(self) -> str:
-        return f"GET {self.path} (HTTP {self.status})"
+        return f"GET {self.path} (HTTP {self.status}){self.setting}"
 
     @property
     def header(self) -> str | None:
         return self.exchange.metrics.headers.get(HEADER)
 
 
+def _retime(world: World) -> None:
+    for name, ms in RETIMED_PARTNERS_MS.items():
+        world.services[name].latency_ms = ms
+
+
 async def _observe(g: Grading) -> list[Observed]:
+    """The five kinds of request one at a time: at the usual latencies, then at others (RETIMED)."""
+
     async def measure() -> list[Observed]:
         observed = []
         async with g.serve(SCALE) as client:
             for name, path in OBSERVED:
                 exchange, logs = await _get(client, path)
                 observed.append(Observed(name, path, exchange, logs))
+        latency = QueryLatency(per_statement_ms=RETIMED_STATEMENT_MS)
+        async with g.serve(SCALE, latency=latency, configure=_retime) as client:
+            for name, path in OBSERVED:
+                exchange, logs = await _get(client, path)
+                observed.append(Observed(name, path, exchange, logs, setting=f" {RETIMED}"))
         return observed
 
     return await g.once("observed requests", measure)
+
+
+def _usual(o: Observed, observed: list[Observed]) -> Observed | None:
+    """The same request at the usual latencies, when ``o`` ran at others."""
+    if not o.setting:
+        return None
+    return next((u for u in observed if not u.setting and u.path == o.path), None)
 
 
 async def _overlap(g: Grading) -> list[Observed]:
@@ -247,7 +314,30 @@ def _off(value: float, o: Observed, tolerance: float) -> bool:
     return abs(value - o.truth_ms) > tolerance
 
 
-def _header_problem(o: Observed, tolerance: float) -> str | None:
+def _unchanged(o: Observed, usual: Observed | None, what: str) -> str:
+    """Said when a value at other latencies is the one the same request had at the usual ones."""
+    if usual is None:
+        return ""
+    return (
+        f"; it is what the same request said at the usual latencies, where it took {usual.truth_ms:g} ms: "
+        f"{what} does not follow the time this request took"
+    )
+
+
+def _same_value(a: float, b: Any) -> bool:
+    return isinstance(b, int | float) and not isinstance(b, bool) and abs(a - float(b)) < 0.01
+
+
+def _header_value(o: Observed | None) -> float | None:
+    if o is None or o.header is None:
+        return None
+    try:
+        return float(o.header.strip())
+    except ValueError:
+        return None
+
+
+def _header_problem(o: Observed, tolerance: float, usual: Observed | None = None) -> str | None:
     """What is wrong with the request's header (None: present and within tolerance)."""
     if o.header is None:
         raised = explain_status(o.exchange)
@@ -261,6 +351,9 @@ def _header_problem(o: Observed, tolerance: float) -> str | None:
     )
     if o.truth_ms > 0 and abs(value * 1000 - o.truth_ms) <= tolerance:
         return f"{facts}: that is the time in seconds; the header is in milliseconds"
+    before = _header_value(usual)
+    if usual is not None and before is not None and _same_value(value, before) and _off(value, o, tolerance):
+        return f"{facts}; off by {abs(value - o.truth_ms):g} ms{_unchanged(o, usual, 'the header')}"
     return f"{facts}; off by {abs(value - o.truth_ms):g} ms"
 
 
@@ -302,12 +395,18 @@ async def header_matches_measurement(g: Grading) -> str:
             f"grader's measurements ({measured}; tolerance {tolerance:g} ms; see header_on_every_response)"
         )
     for o in _worst_first(observed):
-        problem = _header_problem(o, tolerance)
+        problem = _header_problem(o, tolerance, _usual(o, everything))
         if problem is not None:
             raise CheckFailed(problem if "in seconds" in problem else f"{problem}. {CLOCK}")
     return f"X-Process-Time-Ms within {tolerance:g} ms of the grader's measurement on " + ", ".join(
         f"{o.what} {o.header}" for o in observed
     )
+
+
+# How a line shows where an exception came from: Python's traceback text (format_exc_info, a console
+# renderer, the stdlib's formatter), or a structured traceback whose frames are listed (dict_tracebacks).
+TRACEBACK = "Traceback (most recent call last)"
+RENDERED = "_rendered"  # harness/apphost/logs.py: the text the app's renderer made of the event
 
 
 def _exceptions_on(entry: MutableMapping[str, Any]) -> list[Any]:
@@ -319,22 +418,86 @@ def _exceptions_on(entry: MutableMapping[str, Any]) -> list[Any]:
     return found
 
 
+def _keys(entry: MutableMapping[str, Any]) -> str:
+    return ", ".join(k for k in entry if k not in ("event", "log_level", "level", RENDERED))
+
+
+def _frames_of_runtime_error(value: Any) -> bool:
+    """A structured traceback (structlog's dict_tracebacks): a RuntimeError with the frames it came through."""
+    stack = value if isinstance(value, list) else [value]
+    return any(
+        isinstance(part, dict) and part.get("exc_type") == "RuntimeError" and bool(part.get("frames")) for part in stack
+    )
+
+
+def _handed_on(rendered: str) -> bool:
+    """The app's last processor handed the event on to the stdlib's logging (ProcessorFormatter's
+    wrap_for_formatter, render_to_log_kwargs): the line is written later, out of the grader's sight."""
+    return rendered.startswith(("(({", "({", "{'"))
+
+
+def _shows_traceback(entry: MutableMapping[str, Any]) -> bool:
+    """The 500's line shows the RuntimeError with its traceback, as the app renders it."""
+    rendered = entry.get(RENDERED)
+    texts = [value for value in (entry.get("exception"), rendered) if isinstance(value, str)]
+    if any(TRACEBACK in text and "RuntimeError" in text for text in texts):
+        return True
+    if _frames_of_runtime_error(entry.get("exception")):
+        return True
+    if isinstance(rendered, str) and _handed_on(rendered):
+        # Known limit: the stdlib formats it later; an exception object or the one being handled is taken
+        # on trust, a traceback of None is not.
+        carried = entry.get("exc_info")
+        if carried is True or (isinstance(carried, str) and "RuntimeError" in carried):
+            return True
+        return isinstance(carried, list) and len(carried) == 3 and carried[2] is not None
+    return False
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _carried_exception(o: Observed, entry: MutableMapping[str, Any]) -> str | None:
-    """What is wrong with the exception on the 500's line (None: it is there)."""
+    """What is wrong with the exception on the 500's line (None: it is there, with its traceback)."""
+    if _shows_traceback(entry):
+        return None
     carried = _exceptions_on(entry)
     if not carried:
-        keys = ", ".join(k for k in entry if k not in ("event", "log_level", "level"))
-        return f"the log line for {o.what} does not carry the exception the endpoint raised; it has: {keys}"
-    if any(value is True or "RuntimeError" in str(value) for value in carried):
-        return None  # True: the renderer formats the exception being handled
-    shown = str(carried[0]) if len(str(carried[0])) <= 80 else str(carried[0])[:77] + "..."
+        return f"the log line for {o.what} does not carry the exception the endpoint raised; it has: {_keys(entry)}"
+    if any(value is True for value in carried):
+        return (
+            f"the log line for {o.what} asks for the exception being handled (True), but the line it was "
+            "written as has no traceback, so it does not carry the exception the endpoint raised: by the time "
+            "it was logged no exception was being handled any more"
+        )
+    if not any(TRACEBACK in str(value) for value in carried) and any(
+        "RuntimeError(" in str(value) or "<class 'RuntimeError'>" in str(value) for value in carried
+    ):
+        return (
+            f"the log line for {o.what} names the RuntimeError ({_shown(carried[0])!r}), but the line it was "
+            f"written as has no traceback ({TRACEBACK}... or a structured one with its frames): without it, "
+            "nobody can tell where the error came from"
+        )
     return (
-        f"the log line for {o.what} carries {shown!r}, but not the exception the endpoint raised "
+        f"the log line for {o.what} carries {_shown(carried[0])!r}, but not the exception the endpoint raised "
         "(a RuntimeError, with its type and traceback): the error's text alone does not say where it came from"
     )
 
 
-def _log_problem(o: Observed, tolerance: float) -> str | None:
+def _escaped(o: Observed) -> str | None:
+    """The 500's exception went on past the app to the server, which writes its own report of it."""
+    if o.status != 500 or not o.exchange.metrics.error:
+        return None
+    return (
+        f"the exception of {o.what} went on out of the app to the server{explain_status(o.exchange)}: the server "
+        "then writes its own traceback for it, a second, unstructured line for the request. Once the "
+        "middleware has logged the exception and sent the 500, nothing else reports it"
+    )
+
+
+def _log_problem(o: Observed, tolerance: float, usual: Observed | None = None) -> str | None:
     """What is wrong with the request's log line (None: one line, right keys and values)."""
     if not o.logs:
         if o.name == "raises":
@@ -345,10 +508,13 @@ def _log_problem(o: Observed, tolerance: float) -> str | None:
     if len(o.logs) > 1:
         events = ", ".join(repr(e.get("event")) for e in o.logs)
         return f"{len(o.logs)} log lines for {o.what} ({events}), expected exactly one per request"
+    escaped = _escaped(o)
+    if escaped is not None:
+        return escaped
     entry = o.logs[0]
     for key in LOG_KEYS:
         if key not in entry:
-            have = ", ".join(k for k in entry if k not in ("event", "log_level"))
+            have = _keys(entry)
             note = " (the lecture calls it status_code; this log schema calls it status)" if key == "status" else ""
             return f"the log line for {o.what} has no key {key!r}{note}; it has: {have or 'nothing'}"
     expected = {"method": "GET", "path": o.path, "status": o.status}
@@ -366,6 +532,9 @@ def _log_problem(o: Observed, tolerance: float) -> str | None:
         )
         if o.truth_ms > 0 and abs(duration * 1000 - o.truth_ms) <= tolerance:
             return f"{facts}: that is the time in seconds; duration_ms is in milliseconds"
+        before = [e.get("duration_ms") for e in usual.logs] if usual is not None else []
+        if len(before) == 1 and _same_value(duration, before[0]):
+            return facts + _unchanged(o, usual, "duration_ms")
         return facts
     if o.status == 500:
         return _carried_exception(o, entry)
@@ -382,7 +551,9 @@ def _log_problem(o: Observed, tolerance: float) -> str | None:
 async def one_log_line_per_request(g: Grading) -> str:
     tolerance = g.budget("tolerance_ms")
     observed = await _observe(g)
-    problems = [(o, problem) for o in observed if (problem := _log_problem(o, tolerance)) is not None]
+    problems = [
+        (o, problem) for o in observed if (problem := _log_problem(o, tolerance, _usual(o, observed))) is not None
+    ]
     # A duration that is off is shown on the longest request (where a wrong clock shows the most, whatever the
     # machine); any other problem first, on the first request that has it.
     timing = [(o, p) for o, p in problems if p.startswith(f"the log line for {o.what} has duration_ms=")]
@@ -395,7 +566,7 @@ async def one_log_line_per_request(g: Grading) -> str:
     return f"exactly one log line with {', '.join(LOG_KEYS)} for each of {_listing(observed)}"
 
 
-def _flag_problem(o: Observed, threshold: float) -> str | None:
+def _flag_problem(o: Observed, threshold: float, usual: Observed | None = None) -> str | None:
     flags = [e["slow"] for e in o.logs if "slow" in e]
     if not flags:
         return (
@@ -407,10 +578,17 @@ def _flag_problem(o: Observed, threshold: float) -> str | None:
         if not isinstance(flag, bool):
             return f"the log line for {o.what} has slow={flag!r}, a {type(flag).__name__}, expected a bool"
         if flag is not expected:
-            return (
+            facts = (
                 f"{o.what} took {o.truth_ms:g} ms and settings.slow_request_ms is {threshold:g} ms, but its "
                 f"log line says slow={flag}"
             )
+            before = [e.get("slow") for e in usual.logs] if usual is not None else []
+            if usual is not None and before == [flag] and (usual.truth_ms > threshold) is flag:
+                return (
+                    f"{facts}; at the usual latencies the same request took {usual.truth_ms:g} ms and said "
+                    f"slow={flag} too: the flag follows the path, not the time this request took"
+                )
+            return facts
     return None
 
 
@@ -424,7 +602,7 @@ async def slow_flagged(g: Grading) -> str:
             "flag cannot be tested: keep the endpoints as they are (making this one fast is exercise 02)"
         )
     for o in observed:
-        problem = _flag_problem(o, threshold)
+        problem = _flag_problem(o, threshold, _usual(o, observed))
         if problem is not None:
             raise CheckFailed(problem)
     # A right flag from a wrong duration is luck (a wall clock on a busy machine): it must come from the time.

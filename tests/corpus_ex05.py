@@ -235,6 +235,148 @@ GLOBAL_START = [
     ),
 ]
 
+STRUCTLOG_CONFIG = solution_block("05", "structlog.configure(", "\n)\n")
+
+# structlog over the stdlib's logging, rendered by structlog's console renderer (red team c_contextvar_start).
+STDLIB_CONSOLE_CONFIG = """import contextvars
+import logging
+
+logging.basicConfig(format="%(message)s", stream=sys.stdout, level=logging.INFO)
+structlog.configure(
+    processors=[
+        structlog.stdlib.filter_by_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso"),
+        structlog.processors.format_exc_info,
+        structlog.dev.ConsoleRenderer(colors=False),
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
+"""
+
+CONTEXTVAR_START_MIDDLEWARE = """_request_start: contextvars.ContextVar[float] = contextvars.ContextVar("request_start")
+
+
+def _elapsed_ms() -> float:
+    return (time.perf_counter() - _request_start.get()) * 1000
+
+
+async def _measure(request: Request, call_next):
+    token = _request_start.set(time.perf_counter())
+    try:
+        try:
+            response = await call_next(request)
+        except Exception as exc:
+            ms = _elapsed_ms()
+            logger.error(
+                "request_crashed",
+                method=request.method,
+                path=request.url.path,
+                status=500,
+                duration_ms=round(ms, 3),
+                slow=ms > settings.slow_request_ms,
+                exc_info=exc,
+            )
+            return Response(
+                content="Internal Server Error",
+                status_code=500,
+                media_type="text/plain",
+                headers={"X-Process-Time-Ms": f"{ms:.3f}"},
+            )
+        ms = _elapsed_ms()
+        response.headers["X-Process-Time-Ms"] = f"{ms:.3f}"
+        logger.info(
+            "request_done",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            duration_ms=round(ms, 3),
+            slow=ms > settings.slow_request_ms,
+        )
+        return response
+    finally:
+        _request_start.reset(token)
+
+
+app.middleware("http")(_measure)
+"""
+
+# A plain ASGI function as middleware (red team c_asgi_body_end): timings kept in the request's scope,
+# the log's duration taken once the body has gone out.
+ASGI_FUNCTION_MIDDLEWARE = """def _timing_middleware(inner):
+    async def asgi(scope, receive, send):
+        if scope["type"] != "http":
+            return await inner(scope, receive, send)
+        scope.setdefault("state", {})
+        state = scope["state"]
+        state["t_start"] = time.monotonic_ns()
+        state["status"] = None
+        state["done_ms"] = None
+
+        def now_ms() -> float:
+            return (time.monotonic_ns() - state["t_start"]) / 1e6
+
+        async def wrapped_send(message):
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                MutableHeaders(scope=message).append("X-Process-Time-Ms", f"{now_ms():.2f}")
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                state["done_ms"] = now_ms()
+
+        try:
+            await inner(scope, receive, wrapped_send)
+        except Exception as exc:
+            if state["status"] is not None:
+                raise
+            await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, wrapped_send)
+            ms = state["done_ms"]
+            await logger.aerror(
+                "request", method=scope["method"], path=scope["path"], status=500,
+                duration_ms=ms, slow=ms > settings.slow_request_ms, exc_info=exc,
+            )
+            return
+        ms = state["done_ms"] if state["done_ms"] is not None else now_ms()
+        await logger.ainfo(
+            "request", method=scope["method"], path=scope["path"], status=state["status"],
+            duration_ms=ms, slow=ms > settings.slow_request_ms,
+        )
+
+    return asgi
+
+
+app.add_middleware(_timing_middleware)
+"""
+
+# structlog handing its events to the stdlib's logging, which renders them (ProcessorFormatter).
+PROCESSOR_FORMATTER_CONFIG = """import logging
+
+_handler = logging.StreamHandler(sys.stderr)
+_handler.setFormatter(
+    structlog.stdlib.ProcessorFormatter(
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+)
+logging.getLogger("orgs").addHandler(_handler)
+logging.getLogger("orgs").setLevel(logging.INFO)
+structlog.configure(
+    processors=[
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso"),
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=lambda *args: logging.getLogger("orgs"),
+    wrapper_class=structlog.stdlib.BoundLogger,
+)
+"""
+
 CASES = {
     "05_lecture_middleware": Case(
         "05",
@@ -601,6 +743,181 @@ CASES = {
         "ran 2 SQL statements and called billing, billing; expected what the starter does, 1 SQL statement and "
         "called billing",
         "a failed request retried in the middleware: the endpoint's work done twice",
+    ),
+    # Round 2 (red team): wrong fixes that passed, and correct fixes that differ most from the ones above.
+    "05_exc_info_true_console": Case(
+        "05",
+        "solutions",
+        [
+            (STRUCTLOG_CONFIG, "# structlog's default configuration: a console renderer.\n"),
+            ("exc_info=failed", "exc_info=True"),
+        ],
+        {"one_log_line_per_request"},
+        "asks for the exception being handled (True), but the line it was written as has no traceback",
+        "exc_info=True after the except block, with the console renderer: the key stays on the event, but the "
+        "rendered line has no traceback",
+    ),
+    "05_error_type_and_text": Case(
+        "05",
+        "solutions",
+        [("exc_info=failed", 'exception=f"{type(failed).__name__}: {failed}"')],
+        {"one_log_line_per_request"},
+        "the error's text alone does not say where it came from",
+        "the exception's type and message as the exception key: it looks like format_exc_info's, with no traceback",
+    ),
+    "05_exc_info_no_traceback": Case(
+        "05",
+        "solutions",
+        [("exc_info=failed", "exc_info=(type(failed), failed, None)")],
+        {"one_log_line_per_request"},
+        "the error's text alone does not say where it came from",
+        "exc_info as a (type, value, None) tuple: format_exc_info writes the type and message, no traceback",
+    ),
+    "05_exc_info_no_traceback_console": Case(
+        "05",
+        "solutions",
+        [
+            (STRUCTLOG_CONFIG, "# structlog's default configuration: a console renderer.\n"),
+            ("exc_info=failed", "exc_info=(type(failed), failed, None)"),
+        ],
+        {"one_log_line_per_request"},
+        "names the RuntimeError",
+        "exc_info as a (type, value, None) tuple with the console renderer: the rendered line has no traceback",
+    ),
+    "05_durations_from_a_table": Case(
+        "05",
+        "solutions",
+        [
+            (
+                "settings = Settings()\n",
+                "settings = Settings()\n"
+                "# What each route costs, from `kata profile 05`: a table instead of a clock.\n"
+                '_COST_MS = {"overview": 605.0, "invoice": 195.0}\n',
+            ),
+            (
+                "    duration_ms = (time.perf_counter() - start) * 1000\n",
+                '    last = request.url.path.rsplit("/", 1)[-1]\n'
+                "    duration_ms = 5.0 if response.status_code == 404 and last.isdigit() else _COST_MS.get(\n"
+                '        last, 5.0 if request.url.path.startswith("/organizations/") else 0.0\n'
+                "    )\n",
+            ),
+        ],
+        {"header_matches_measurement", "one_log_line_per_request", "slow_flagged"},
+        "it is what the same request said at the usual latencies, where it took 195 ms",
+        "the header and duration_ms from a table of each route's modeled time, no clock: right at the usual "
+        "latencies only",
+    ),
+    "05_slow_by_path": Case(
+        "05",
+        "solutions",
+        [
+            (
+                '"slow": duration_ms > settings.slow_request_ms',
+                '"slow": request.url.path.endswith("/overview") and response.status_code == 200',
+            )
+        ],
+        {"slow_flagged"},
+        "the flag follows the path, not the time this request took",
+        "slow decided by the route (the overview is the slow page), not by the duration",
+    ),
+    "05_response_kept_per_url": Case(
+        "05",
+        "solutions",
+        [
+            (
+                "settings = Settings()\n",
+                "settings = Settings()\n_answers: dict[str, tuple[bytes, str]] = {}  # URL -> 200 body\n",
+            ),
+            (
+                "    try:\n        response = await call_next(request)\n",
+                "    try:\n"
+                "        if str(request.url) in _answers:\n"
+                "            body, media_type = _answers[str(request.url)]\n"
+                "            response = Response(body, media_type=media_type)\n"
+                "        else:\n"
+                "            response = await call_next(request)\n"
+                "            if response.status_code == 200:\n"
+                '                body = b"".join([chunk async for chunk in response.body_iterator])\n'
+                '                media_type = response.headers.get("content-type", "application/json")\n'
+                "                _answers[str(request.url)] = (body, media_type)\n"
+                "                response = Response(body, media_type=media_type)\n",
+            ),
+        ],
+        {"correct"},
+        "a request asked for a second time does its work again",
+        "the middleware keeps each URL's 200 body and answers repeats from it: no queries, no partner calls, "
+        "stale once the data changes",
+    ),
+    "05_exception_handler_reraises": Case(
+        "05",
+        "solutions",
+        [
+            NO_TRY,
+            (
+                '@app.get("/organizations/{org_id}")\n',
+                "@app.exception_handler(Exception)\n"
+                "async def internal_error(request: Request, exc: Exception) -> Response:\n"
+                "    duration_ms = (time.perf_counter() - request.state.start) * 1000\n"
+                "    fields = {\n"
+                '        "method": request.method,\n'
+                '        "path": request.url.path,\n'
+                '        "status": 500,\n'
+                '        "duration_ms": round(duration_ms, 2),\n'
+                '        "slow": duration_ms > settings.slow_request_ms,\n'
+                "    }\n"
+                '    await logger.aerror("request_failed", exc_info=exc, **fields)\n'
+                "    return PlainTextResponse(\n"
+                '        "Internal Server Error",\n'
+                "        status_code=500,\n"
+                '        headers={"X-Process-Time-Ms": f"{duration_ms:.2f}"},\n'
+                "    )\n\n\n"
+                '@app.get("/organizations/{org_id}")\n',
+            ),
+            ("    start = time.perf_counter()\n", "    start = request.state.start = time.perf_counter()\n"),
+        ],
+        {"one_log_line_per_request"},
+        "went on out of the app to the server",
+        "an exception handler that logs the 500 and sets its header: Starlette still re-raises the exception to "
+        "the server, which logs its traceback a second time",
+    ),
+    "05_stdlib_console_contextvar": Case(
+        "05",
+        "solutions",
+        [
+            (STRUCTLOG_CONFIG, STDLIB_CONSOLE_CONFIG),
+            ("logger = structlog.get_logger()\n", 'logger = structlog.stdlib.get_logger("orgs.requests")\n'),
+            (SOLUTION_MIDDLEWARE, CONTEXTVAR_START_MIDDLEWARE),
+        ],
+        set(),
+        why="red team c_contextvar_start: structlog over the stdlib's logging with a console renderer, the start "
+        "in a ContextVar set per request, an early return for the 500: passes",
+    ),
+    "05_asgi_function_until_body_end": Case(
+        "05",
+        "solutions",
+        [
+            (STRUCTLOG_CONFIG, "# structlog's default configuration: a console renderer.\n"),
+            (SOLUTION_MIDDLEWARE, ASGI_FUNCTION_MIDDLEWARE),
+            ("import structlog\n", "import structlog\nfrom starlette.datastructures import MutableHeaders\n"),
+        ],
+        set(),
+        why="red team c_asgi_body_end: a plain ASGI function as middleware, monotonic_ns, timings in scope['state'], "
+        "the log's duration once the body has gone out, the console renderer's traceback: passes",
+    ),
+    "05_processor_formatter": Case(
+        "05",
+        "solutions",
+        [(STRUCTLOG_CONFIG, PROCESSOR_FORMATTER_CONFIG)],
+        set(),
+        why="structlog handing its events to the stdlib's logging (ProcessorFormatter): the grader sees the event "
+        "before the stdlib writes it: passes",
+    ),
+    "05_dict_tracebacks": Case(
+        "05",
+        "solutions",
+        [("structlog.processors.format_exc_info,", "structlog.processors.dict_tracebacks,")],
+        set(),
+        why="structured tracebacks (dict_tracebacks): the exception as a list of frames, no traceback text: passes",
     ),
 }
 
