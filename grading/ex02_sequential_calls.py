@@ -1,31 +1,37 @@
-"""02 sequential-calls: concurrent calls on one shared client, same answer.
+"""02 sequential-calls: concurrent calls on one shared connection pool, same answer.
 
 What counts as a fix (the rule the checks below enforce; README, "What counts as a fix").
 
 A correct fix MAY change, freely:
 - how the three calls are scheduled: ``asyncio.gather``, a ``TaskGroup``, tasks awaited one by one,
-  ``asyncio.wait``...; any structure, helpers and names;
-- where the one client lives and how the handler reaches it: ``app.state`` behind a dependency, the
-  lifespan's state (``yield {"http": client}`` read as ``request.state.http``), a module-level client
-  (closed at shutdown or not);
+  ``asyncio.wait``, threads with a sync client...; any structure, helpers and names;
+- where the one connection pool lives and how the handler reaches it: one client on ``app.state`` behind a
+  dependency, in the lifespan's state (``yield {"http": client}`` read as ``request.state.http``), a
+  module-level client (closed at shutdown or not), or several client objects that all share one
+  transport (the transport is the pool: what costs connections is a new pool, not a new client object);
 - client options that do not change what a request does (the starter's 5 s timeout may be kept, or
-  shortened to anything above the slowest healthy call).
+  shortened to anything above the slowest healthy call);
+- on a failure, whether the other calls are cancelled (``TaskGroup``) or left to end on their own
+  (``gather``): either way each ends, answered or given up on within the timeout.
 
 A correct fix MAY NOT change:
 - the result: the status and body of every overview, 404 for an unknown organization, on public and
   hidden data (``correct``);
-- the behaviour on failure: a partner answering an error status, or not answering within the starter's
-  5 s, fails the request with HTTP 500, exactly as the starter's ``raise_for_status`` and timeout do;
-  never a 200 with ``null`` or the partner's error body, never another status, never a request that
-  waits longer than the starter's 5 s for a partner (``partner_failure``);
+- the behaviour on failure: a partner answering any error status (5xx or 4xx), or not answering within the
+  starter's 5 s, fails the request with HTTP 500, exactly as the starter's ``raise_for_status`` and timeout
+  do, even right after a healthy request for the same organization: never a 200 with ``null``, the
+  partner's error body or a page kept from before, never another status, never a request that waits
+  longer than the starter's 5 s for a partner, never a call left running for good (``partner_failure``);
 - the calls made (this exercise's work): each request that finds its organization calls each partner
-  exactly once and shows the answer received during that request: no cached or shared answer (across
-  requests, or one in-flight call shared by concurrent requests), no retry or second call, no call
-  started and then abandoned (a call counts only once its answer arrived); an unknown organization
-  calls no partner, as in the starter (``every_call_made``, and ``partner_failure`` for retries).
+  exactly once and shows the answer received during that request, before its response: no cached or
+  shared answer (across requests, or one in-flight call shared by concurrent requests, or one
+  module-level result overwritten by a concurrent request for another organization), no retry or second
+  call, no call started and then abandoned (a call counts only once its answer arrived), no call still
+  running when a healthy response is sent; an unknown organization calls no partner, as in the starter
+  (``every_call_made``, and ``partner_failure`` for retries).
 
-Then, measured: the calls overlap (``external_time``) and one client serves every request
-(``shared_client``). Known limit: the number of clients is what the app host reports (each client's
+Then, measured: the calls overlap (``external_time``) and one connection pool serves every request
+(``shared_client``). Known limit: the number of pools is what the app host reports (each transport's
 connection number travels with its calls), so an app host that lies about it cannot be caught here.
 """
 
@@ -38,10 +44,10 @@ from typing import Any
 from grading.references import organization_in
 from harness import words
 from harness.engine.checks import Check, CheckFailed, Grading, compare_with_reference, first_difference
-from harness.world.measure import RequestMetrics
+from harness.world.measure import ExternalCall, RequestMetrics
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.services import analytics_summary, billing_subscription, current_weather
-from harness.world.world import Exchange, RequestHung
+from harness.world.world import Client, Exchange, RequestHung
 
 ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999
@@ -99,37 +105,81 @@ def _each_called_once(metrics: RequestMetrics, services: list[str], what: str) -
             )
 
 
+def _other_city(data: Dataset) -> str:
+    """The page of an organization in another city than PATH's (its weather differs too)."""
+    _, first = organization_in(data, PATH)
+    assert first is not None
+    other = next(o for o in ORG_IDS if data.organizations[o]["city"] != first["city"])
+    return f"/organizations/{other}/overview"
+
+
+def _fates(exchange: Exchange, running: list[ExternalCall]) -> list[str]:
+    """What became of the calls left running by ``exchange``'s request, read once the grader has waited."""
+    fates = []
+    for call in running:
+        if call.outcome == "pending":
+            fates.append(f"{call.service} (still running {SETTLE_S:g} s later)")
+        else:
+            after = round((call.end - (exchange.metrics.end or call.end)) * 1000)
+            fates.append(f"{call.service} (it ended {call.outcome} {after:g} ms after the response)")
+    return fates
+
+
+async def _sent(client: Client, path: str) -> tuple[Exchange, list[ExternalCall]]:
+    """GET ``path``; the exchange, and the calls of the request still running when its response arrived
+    (the record of a call is updated in place when it ends, so this is read at once)."""
+    exchange = await client.get(path)
+    return exchange, [call for call in exchange.metrics.calls if call.outcome == "pending"]
+
+
+def _ended_before_response(exchange: Exchange, left: list[str], what: str) -> None:
+    """With every partner healthy, no call of the request outlives its response (``left``: ``_fates``)."""
+    if left:
+        raise CheckFailed(
+            f"{what} was answered while its call to {', '.join(left)} was still running; a healthy request shows "
+            "the answers of its own calls, so each call ends before the response is sent (the calls ran "
+            f"{exchange.metrics.call_timeline(outcomes=True)})"
+        )
+
+
 async def every_call_made(g: Grading) -> str:
     services = list(g.budget("services"))
     data = dataset(SCALE, PUBLIC_SEED)
     # The partners answer differently for each round: an answer kept from an earlier request is stale.
     partner_seeds = (PUBLIC_SEED, g.hidden_seed + 1, g.hidden_seed + 2)
     missing = f"/organizations/{MISSING_ORG}/overview"
+    # The last round sends three requests at the same time: two for the same organization (each makes its own
+    # calls, none shared) and one for an organization in another city (no answer lands on another's page).
+    together = [PATH, PATH, _other_city(data)]
     async with g.serve(SCALE) as client:
         world = client.world
         assert world is not None
         unknown = await client.get(missing)
-        sent: list[tuple[str, Exchange, int]] = []
+        sent: list[tuple[str, str, Exchange, list[ExternalCall], int]] = []
         for round_, seed in enumerate(partner_seeds):
             world.services.seed = seed
-            # The last round sends two requests at the same time: each must make its own calls.
-            batch = 2 if round_ == len(partner_seeds) - 1 else 1
-            exchanges: list[Exchange] = await asyncio.gather(*(client.get(PATH) for _ in range(batch)))
-            for exchange in exchanges:
-                what = f"request {len(sent) + 1} to GET {PATH}" + (" (sent with another)" if batch > 1 else "")
-                sent.append((what, exchange, seed))
+            paths = together if round_ == len(partner_seeds) - 1 else [PATH]
+            answers = await asyncio.gather(*(_sent(client, path) for path in paths))
+            for path, (exchange, running) in zip(paths, answers, strict=True):
+                what = f"request {len(sent) + 1} to GET {path}"
+                if len(paths) > 1:
+                    what += f" (sent with {len(paths) - 1} others at once)"
+                sent.append((what, path, exchange, running, seed))
         await world.advance(SETTLE_S)  # a call still running after its response is recorded when it ends
+        left = [_fates(exchange, running) for _, _, exchange, running, _ in sent]
     if unknown.metrics.calls:
         raise CheckFailed(
             f"GET {missing} (an unknown organization) called {unknown.metrics.call_timeline(outcomes=True)}, "
             "expected no call: the starter answers 404 before calling any partner"
         )
-    for what, exchange, seed in sent:
+    for (what, path, exchange, _, seed), fates in zip(sent, left, strict=True):
         _each_called_once(exchange.metrics, services, what)
-        _fresh(exchange, reference(data, PATH, seed), what)
+        _fresh(exchange, reference(data, path, seed), what)
+        _ended_before_response(exchange, fates, what)
     return (
-        f"each of {', '.join(services)} called exactly once and answered, in each of {len(sent)} requests "
-        "(2 of them at the same time), its answer shown; no call for an unknown organization"
+        f"each of {', '.join(services)} called exactly once and answered before the response, in each of "
+        f"{len(sent)} requests ({len(together)} of them at the same time, for 2 organizations), its answer shown; "
+        "no call for an unknown organization"
     )
 
 
@@ -149,17 +199,34 @@ def _fresh(exchange: Exchange, expected: tuple[int, Any], what: str) -> None:
         )
 
 
+def _faults(services: list[str]) -> list[tuple[str, int | None]]:
+    """(service, HTTP status it answers; None: it never answers), in the order they are tried."""
+    # Every service answering 500, then a 4xx (as much an error status for ``raise_for_status``), then a hang.
+    return [(service, 500) for service in services] + [("billing", 404), ("analytics", 429), ("weather", None)]
+
+
 async def partner_failure(g: Grading) -> str:
     services = list(g.budget("services"))
     limit = g.budget("partner_timeout_s")
-    scenarios = [(service, "fail") for service in services] + [("weather", "hang")]
+    faults = _faults(services)
     async with g.serve(SCALE) as client:
         world = client.world
         assert world is not None
-        for service, fault in scenarios:
+        for service, status in faults:
+            # First a request with every partner healthy: what it loads is no answer for the failed one.
+            before = await client.get(PATH)
+            if before.response.status_code != 200:
+                raise CheckFailed(
+                    f"GET {PATH} with every partner healthy returned HTTP {before.response.status_code}, "
+                    f"expected 200 (the request sent before {service} was broken)"
+                )
             target = world.services[service]
-            what = f"GET {PATH} with {service} " + ("answering HTTP 500" if fault == "fail" else "never answering")
-            getattr(target, fault)()
+            if status is None:
+                what = f"GET {PATH} with {service} never answering"
+                target.hang()
+            else:
+                what = f"GET {PATH} with {service} answering HTTP {status}"
+                target.fail(status=status)
             try:
                 exchange = await client.get(PATH)
             except RequestHung as hung:
@@ -167,25 +234,46 @@ async def partner_failure(g: Grading) -> str:
                     f"{hung} with {service} never answering; expected HTTP 500 like the starter, whose client "
                     f"gives up on a partner after {limit:g} s"
                 ) from None
-            _fails_with_500(exchange, what)
+            _fails_with_500(exchange, what, before)
             await world.advance(SETTLE_S)  # what the failed request left running ends before the next one
+            _all_ended(exchange.metrics, what, limit)
             _tried_once(exchange.metrics, what, services, service, limit)
             target.healthy()
+    others = ", ".join(f"{service} {status}" for service, status in faults if status not in (None, 500))
     return (
-        f"with each of {', '.join(services)} answering HTTP 500, and with weather never answering, the request "
-        f"fails with HTTP 500 as in the starter (each partner called at most once, given up after {limit:g} s)"
+        f"after a healthy request, with each of {', '.join(services)} answering HTTP 500 (then {others}), and with "
+        f"weather never answering, the request fails with HTTP 500 as in the starter (each partner called at most "
+        f"once, given up after {limit:g} s, no call left running)"
     )
 
 
-def _fails_with_500(exchange: Exchange, what: str) -> None:
+def _fails_with_500(exchange: Exchange, what: str, before: Exchange) -> None:
     status = exchange.response.status_code
     if status != 500:
         shown = f" ({exchange.response.text[:80]!r})" if status < 400 else ""
+        again = ""
+        if status == 200 and exchange.response.content == before.response.content:
+            again = (
+                " (the very page of the healthy request before it: a page kept from an earlier request is no answer)"
+            )
         raise CheckFailed(
-            f"{what} returned HTTP {status}{shown}, expected HTTP 500 as the starter gives: here a partner's "
-            "failure still fails the request (keeping the page up without it is exercise 03); "
+            f"{what} returned HTTP {status}{shown}{again}, expected HTTP 500 as the starter gives: here a "
+            "partner's failure (any error status, 4xx as well as 5xx, or no answer) still fails the request "
+            "(keeping the page up without it is exercise 03); "
             f"the calls ran {exchange.metrics.call_timeline(outcomes=True) or 'none'}"
         )
+
+
+def _all_ended(metrics: RequestMetrics, what: str, limit: float) -> None:
+    """Every call the request started has ended (answered, timed out or cancelled) by the settle time."""
+    for call in metrics.calls:
+        if call.outcome == "pending":
+            raise CheckFailed(
+                f"{what}: its {call.service} call was still running {SETTLE_S:g} s after the response, never "
+                f"given up (the starter's client gives up after {limit:g} s); a call the request stops waiting for "
+                "must still end: keep a timeout on the client, or cancel what you stop waiting for "
+                f"(the calls ran {metrics.call_timeline(outcomes=True)})"
+            )
 
 
 def _tried_once(metrics: RequestMetrics, what: str, services: list[str], broken: str, limit: float) -> None:
@@ -225,11 +313,12 @@ async def shared_client(g: Grading) -> str:
             created += (await client.get(PATH)).metrics.clients_created
     if created > budget:
         raise CheckFailed(
-            f"{words.count(created, 'connection')} opened to the partner APIs while serving {count} requests "
-            f"(budget {budget}); "
-            "each httpx.AsyncClient opens its own"
+            f"{words.count(created, 'connection pool')} opened to the partner APIs while serving {count} requests "
+            f"(budget {budget}, one pool shared by every request); each httpx.AsyncClient made with its own "
+            "transport opens a new pool and connects again: share one pool, with one client for the app "
+            "(or clients that all use one shared transport)"
         )
-    return f"{words.count(created, 'partner connection')} opened while serving {count} requests (budget {budget})"
+    return f"{words.count(created, 'partner connection pool')} opened while serving {count} requests (budget {budget})"
 
 
 CHECKS = [
@@ -252,5 +341,5 @@ CHECKS = [
         guard=True,
     ),
     Check("external_time", "modeled external time within the slowest call plus slack", external_time),
-    Check("shared_client", "one shared httpx client, not one per call", shared_client),
+    Check("shared_client", "one shared connection pool for the partner calls, not one per call", shared_client),
 ]

@@ -4,24 +4,30 @@ What counts as a fix (the rule the checks below enforce; README, "What counts as
 
 A correct fix MAY change, freely:
 - how the calls are scheduled and collected: ``gather(..., return_exceptions=True)``, a ``TaskGroup``
-  with a try/except inside each task, ``asyncio.wait`` with a deadline, tasks awaited in turn...;
+  with a try/except inside each task, ``asyncio.wait`` with a deadline (the late tasks then cancelled),
+  ``as_completed``, anyio, tasks awaited in turn...;
 - how a call is bounded in time: the client's timeout, a per-request timeout, ``asyncio.wait_for``,
-  ``asyncio.timeout``, a deadline; any bound above the slowest healthy call (320 ms) that keeps a
-  degraded page within its budget;
-- how a failure is caught (per call, per part, per task) and the code's structure; the client's
-  lifetime.
+  ``asyncio.timeout``, ``anyio.fail_after``, a deadline; any bound above the slowest healthy call
+  (320 ms) that keeps a degraded page within its budget;
+- how a failure is caught (per call, per part, per task, an event hook) and the code's structure; the
+  client's lifetime.
 
 A correct fix MAY NOT change:
 - the healthy result: with every partner healthy, the page equals the starter's (``degraded == []``),
-  and an unknown organization is a 404, on public and hidden data (``correct``);
-- the behaviour on failure: a part whose call fails in this request (an error status, no answer in
-  time) is ``null`` and named in ``degraded`` (sorted), whatever an earlier request loaded; the page is
-  HTTP 200 with every other part intact (``one_service_fails``, ``one_service_hangs``,
-  ``all_services_down``, each after a first request with every partner healthy);
+  and an unknown organization is a 404, on public and hidden data (``correct``), each request showing its
+  own answers even when requests for two organizations in different cities run at the same time (no
+  module-level dict of parts that a concurrent request overwrites; ``every_call_made``);
+- the behaviour on failure: a part whose call fails in this request (any HTTP error status, 4xx as well as
+  5xx, or no answer in time) is ``null`` and named in ``degraded`` (sorted), whatever an earlier request
+  loaded; the page is HTTP 200 with every other part intact (``one_service_fails`` with 500, 404 and 429,
+  ``one_service_hangs``, ``all_services_down``, each after a first request with every partner healthy);
 - the calls made: each request that finds its organization calls each partner exactly once when all are
   healthy, its answer received and shown (no cache, no answer shared between requests, none started and
   abandoned), and at most once when one fails (no retry, no second attempt after an error or a slow
-  answer); an unknown organization calls no partner (``every_call_made``, and the fault checks);
+  answer); an unknown organization calls no partner (``every_call_made``, and the fault checks); and no
+  call of a request is still running when its page is sent: a call the page stops waiting for is ended
+  (timed out or cancelled) first, never left running behind ``asyncio.shield`` or in a task nobody
+  cancels (``every_call_made`` and the fault checks look right after each response);
 - the time: the slowest call plus slack when healthy, a bounded page when a partner is down
   (``fast_when_healthy``, ``one_service_hangs``).
 
@@ -44,10 +50,10 @@ from harness.engine.checks import (
     compare_with_reference,
     first_difference,
 )
-from harness.world.measure import RequestMetrics
+from harness.world.measure import ExternalCall, RequestMetrics
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.services import Service, analytics_summary, billing_subscription, current_weather
-from harness.world.world import Exchange, RequestHung, World
+from harness.world.world import Client, Exchange, RequestHung, World
 
 ORG_IDS = (1, 2, 3, 4)
 MISSING_ORG = 999
@@ -130,36 +136,81 @@ def _fresh(exchange: Exchange, expected: tuple[int, Any], what: str) -> None:
         )
 
 
+def _other_city(data: Dataset) -> str:
+    """The page of an organization in another city than PATH's (its weather differs too)."""
+    _, first = organization_in(data, PATH)
+    assert first is not None
+    other = next(o for o in ORG_IDS if data.organizations[o]["city"] != first["city"])
+    return f"/organizations/{other}/home"
+
+
+def _fates(exchange: Exchange, running: list[ExternalCall]) -> list[str]:
+    """What became of the calls left running by ``exchange``'s request, read once the grader has waited."""
+    fates = []
+    for call in running:
+        if call.outcome == "pending":
+            fates.append(f"{call.service} (still running {SETTLE_S:g} s later)")
+        else:
+            after = round((call.end - (exchange.metrics.end or call.end)) * 1000)
+            fates.append(f"{call.service} (it ended {call.outcome} {after:g} ms after the response)")
+    return fates
+
+
+async def _sent(client: Client, path: str) -> tuple[Exchange, list[ExternalCall]]:
+    """GET ``path``; the exchange, and the calls of the request still running when its response arrived
+    (the record of a call is updated in place when it ends, so this is read at once)."""
+    exchange = await client.get(path)
+    return exchange, [call for call in exchange.metrics.calls if call.outcome == "pending"]
+
+
+def _none_left_running(exchange: Exchange, left: list[str], what: str) -> None:
+    """No call of the request still running once its page was sent (``left``: ``_fates`` of those that were)."""
+    if left:
+        raise CheckFailed(
+            f"{what} sent its page while its call to {', '.join(left)} was still running; a call the page stops "
+            "waiting for must have ended (given up on, not abandoned) before the page goes out: one left running "
+            "leaks a task and a pooled connection on every request, forever if nothing ever ends it "
+            f"(the calls ran {exchange.metrics.call_timeline(outcomes=True)})"
+        )
+
+
 async def every_call_made(g: Grading) -> str:
     data = dataset(SCALE, PUBLIC_SEED)
     # The partners answer differently for each round: an answer kept from an earlier request is stale.
     partner_seeds = (PUBLIC_SEED, g.hidden_seed + 1, g.hidden_seed + 2)
     missing = f"/organizations/{MISSING_ORG}/home"
+    # The last round sends three requests at the same time: two for the same organization (each makes its own
+    # calls, none shared) and one for an organization in another city (no answer lands on another's page).
+    together = [PATH, PATH, _other_city(data)]
     async with g.serve(SCALE) as client:
         world = client.world
         assert world is not None
         unknown = await client.get(missing)
-        sent: list[tuple[str, Exchange, int]] = []
+        sent: list[tuple[str, str, Exchange, list[ExternalCall], int]] = []
         for round_, seed in enumerate(partner_seeds):
             world.services.seed = seed
-            # The last round sends two requests at the same time: each must make its own calls.
-            batch = 2 if round_ == len(partner_seeds) - 1 else 1
-            exchanges: list[Exchange] = await asyncio.gather(*(client.get(PATH) for _ in range(batch)))
-            for exchange in exchanges:
-                what = f"request {len(sent) + 1} to GET {PATH}" + (" (sent with another)" if batch > 1 else "")
-                sent.append((what, exchange, seed))
+            paths = together if round_ == len(partner_seeds) - 1 else [PATH]
+            answers = await asyncio.gather(*(_sent(client, path) for path in paths))
+            for path, (exchange, running) in zip(paths, answers, strict=True):
+                what = f"request {len(sent) + 1} to GET {path}"
+                if len(paths) > 1:
+                    what += f" (sent with {len(paths) - 1} others at once)"
+                sent.append((what, path, exchange, running, seed))
         await world.advance(SETTLE_S)  # a call still running after its response is recorded when it ends
+        left = [_fates(exchange, running) for _, _, exchange, running, _ in sent]
     if unknown.metrics.calls:
         raise CheckFailed(
             f"GET {missing} (an unknown organization) called {unknown.metrics.call_timeline(outcomes=True)}, "
             "expected no call: the starter answers 404 before calling any partner"
         )
-    for what, exchange, seed in sent:
+    for (what, path, exchange, _, seed), fates in zip(sent, left, strict=True):
         _each_called_once(exchange.metrics, what)
-        _fresh(exchange, reference(data, PATH, partner_seed=seed), what)
+        _fresh(exchange, reference(data, path, partner_seed=seed), what)
+        _none_left_running(exchange, fates, what)
     return (
         f"with every service healthy, each of {', '.join(PARTS)} called exactly once and answered, in each of "
-        f"{len(sent)} requests (2 of them at the same time), its answer shown; no call for an unknown organization"
+        f"{len(sent)} requests ({len(together)} of them at the same time, for 2 organizations), its answer shown; "
+        "no call for an unknown organization"
     )
 
 
@@ -175,42 +226,55 @@ async def fast_when_healthy(g: Grading) -> str:
     return f"with every service healthy, modeled external time {metrics.external_ms:g} ms (budget {budget:g} ms)"
 
 
-async def _home_with(g: Grading, what: str, configure: Callable[[World], None]) -> tuple[Exchange, str]:
+async def _home_with(g: Grading, what: str, configure: Callable[[World], None]) -> tuple[Exchange, list[str], str]:
     """GET the profile page once with every service healthy, then in the same world once ``configure``
-    broke some services; the second exchange, recorded until every call it started has ended."""
+    broke some services; the second exchange, recorded until every call it started has ended, and what
+    became of the calls it left running when its page was sent (``_fates``)."""
     async with g.serve(SCALE) as client:
         world = client.world
         assert world is not None
         await client.get(PATH)  # what this first request loads is no answer for the next one
         configure(world)
         try:
-            exchange = await client.get(PATH)
+            exchange, running = await _sent(client, PATH)
         except RequestHung as hung:
             budget = g.budget("max_degraded_total_ms")
             raise CheckFailed(f"{hung} with {what} (budget {budget:g} ms with a partner down)") from None
         await world.advance(SETTLE_S)
-    return exchange, f"GET {PATH} with {what}"
+        left = _fates(exchange, running)
+    return exchange, left, f"GET {PATH} with {what}"
 
 
-def _expect_partial(exchange: Exchange, what: str, down: set[str]) -> None:
-    status, body = reference(dataset(SCALE, PUBLIC_SEED), PATH, frozenset(down))
+def _expect_partial(exchange: Exchange, left: list[str], what: str, down: set[str]) -> None:
+    data = dataset(SCALE, PUBLIC_SEED)
+    status, body = reference(data, PATH, frozenset(down))
     try:
         assert_same_response(exchange, status, body, what)
     except CheckFailed as failed:
         calls = f"; the calls ran {exchange.metrics.call_timeline(outcomes=True)}" if exchange.metrics.calls else ""
-        kept = ""
-        if exchange.response.status_code == 200 and _shown_anyway(exchange, down):
-            kept = " (a part whose call failed in this request is null, whatever the request before it loaded)"
-        raise CheckFailed(f"{failed}; expected HTTP 200 with {_listing(down)}{kept}{calls}") from None
+        hint = _why_shown(exchange, reference(data, PATH)[1], down) if exchange.response.status_code == 200 else ""
+        raise CheckFailed(f"{failed}; expected HTTP 200 with {_listing(down)}{hint}{calls}") from None
     _tried_once(exchange.metrics, what)
+    _none_left_running(exchange, left, what)
 
 
-def _shown_anyway(exchange: Exchange, down: set[str]) -> bool:
+def _why_shown(exchange: Exchange, healthy: Any, down: set[str]) -> str:
+    """Why a part whose call failed was shown anyway: kept from before, or the partner's error body."""
     try:
         body = exchange.response.json()
     except ValueError:
-        return False
-    return isinstance(body, dict) and any(body.get(part) is not None for part in down)
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    shown = [part for part in sorted(down) if body.get(part) is not None]
+    if not shown:
+        return ""
+    if all(body.get(part) == healthy[part] for part in shown):
+        return " (a part whose call failed in this request is null, whatever the request before it loaded)"
+    return (
+        f" ({', '.join(shown)} shows the partner's error body: any HTTP error status, a 4xx such as 404 or 429 as "
+        "well as a 5xx, is a failed call, as raise_for_status says)"
+    )
 
 
 def _tried_once(metrics: RequestMetrics, what: str) -> None:
@@ -230,21 +294,28 @@ def _listing(down: set[str]) -> str:
     return f"{', '.join(names)} null and degraded == {names}"
 
 
-def _break(service: str, fault: str) -> Callable[[World], None]:
+def _break(service: str, fault: str, **options: int) -> Callable[[World], None]:
     def configure(world: World) -> None:
         target: Service = world.services[service]
-        getattr(target, fault)()
+        getattr(target, fault)(**options)
 
     return configure
 
 
+def _fault_statuses() -> list[tuple[str, int]]:
+    """(service, the error status it answers): each service with a 500, then two 4xx (errors all the same)."""
+    return [(service, 500) for service in PARTS] + [("weather", 404), ("billing", 429)]
+
+
 async def one_service_fails(g: Grading) -> str:
-    for service, part in PARTS.items():
-        exchange, what = await _home_with(g, f"{service} answering HTTP 500", _break(service, "fail"))
-        _expect_partial(exchange, what, {part})
+    faults = _fault_statuses()
+    for service, status in faults:
+        what = f"{service} answering HTTP {status}"
+        exchange, running, what = await _home_with(g, what, _break(service, "fail", status=status))
+        _expect_partial(exchange, running, what, {PARTS[service]})
     return (
-        "with each service in turn answering HTTP 500, the page is 200 with that part null and listed in degraded, "
-        "no service called twice"
+        "with each service in turn answering HTTP 500 (and weather 404, billing 429), the page is 200 with that "
+        "part null and listed in degraded, no service called twice, no call left running"
     )
 
 
@@ -252,8 +323,8 @@ async def one_service_hangs(g: Grading) -> str:
     budget = g.budget("max_degraded_total_ms")
     slowest = 0.0
     for service, part in PARTS.items():
-        exchange, what = await _home_with(g, f"{service} hanging", _break(service, "hang"))
-        _expect_partial(exchange, what, {part})
+        exchange, running, what = await _home_with(g, f"{service} hanging", _break(service, "hang"))
+        _expect_partial(exchange, running, what, {part})
         total = exchange.metrics.total_ms
         if total > budget:
             raise CheckFailed(
@@ -274,8 +345,8 @@ async def all_services_down(g: Grading) -> str:
         world.services.billing.fail()
 
     what = "analytics and billing answering HTTP 500 and weather hanging"
-    exchange, what = await _home_with(g, what, configure)
-    _expect_partial(exchange, what, set(PARTS.values()))
+    exchange, running, what = await _home_with(g, what, configure)
+    _expect_partial(exchange, running, what, set(PARTS.values()))
     return f"with every service down, the page is 200 with {_listing(set(PARTS.values()))}, no service called twice"
 
 
@@ -293,7 +364,11 @@ CHECKS = [
         guard=True,
     ),
     Check("fast_when_healthy", "modeled external time within the slowest call plus slack", fast_when_healthy),
-    Check("one_service_fails", "a service answering 500 nulls its part, the page stays 200", one_service_fails),
+    Check(
+        "one_service_fails",
+        "a service answering an error status (500, 404, 429) nulls its part, the page stays 200",
+        one_service_fails,
+    ),
     Check("one_service_hangs", "a hanging service times out within budget, the page stays 200", one_service_hangs),
     Check("all_services_down", "every service down: still 200, every part null and listed", all_services_down),
 ]

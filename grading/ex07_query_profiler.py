@@ -21,9 +21,16 @@ May not change:
   where the app also spends modeled CPU time between statements, so count x
   latency, the request's duration and the first-to-last span cannot match
   (``time_matches``);
-- per-request isolation under concurrency (``concurrent_requests_separate``);
-- one structlog warning above the threshold naming the most repeated shape and
-  its count, none at or below (``warns_only_when_it_should``).
+- the work done: a path requested again runs the statements it ran the first
+  time (no response cache in the profiler) (``count_matches``);
+- per-request isolation under concurrency, counts and times, with the requests
+  really overlapping (no lock serialising them) (``concurrent_requests_separate``);
+- one structlog warning above the threshold, decided by the count alone (an
+  empty organization's N+1 route runs 2 statements: none), naming the most
+  repeated shape of this request and its count in this request, none at or
+  below; checked at both count_scales, on organizations the session adds with
+  exactly threshold and threshold + 1 statements whose last statement is not
+  the most repeated one (``warns_only_when_it_should``).
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import text
+
 from grading.references import dashboard_projects, organization_in
 from harness.engine.checks import Check, CheckFailed, Grading, compare_with_reference, explain_status, profile_scale
 from harness.settings import QueryLatency
@@ -41,7 +50,7 @@ from harness.world.boundary import app_logs
 from harness.world.fingerprint import fingerprint
 from harness.world.measure import RequestMetrics
 from harness.world.seed import Dataset
-from harness.world.world import Exchange
+from harness.world.world import Client, Exchange
 
 ORG_IDS = (1, 2, 3)  # many tasks, unassigned tasks, no projects
 MISSING_ORG = 999
@@ -49,6 +58,11 @@ CORRECTNESS_SCALE = "10x8"
 SLOW = "/organizations/1/dashboard"  # the N+1 route
 FAST = "/organizations/1/dashboard/fast"  # its fixed twin
 MISSING = f"/organizations/{MISSING_ORG}/dashboard"
+# Organizations the session adds, shaped around the warning threshold (``_add_probes``).
+ABOVE_ORG, AT_ORG = 701, 702
+EMPTY = "/organizations/3/dashboard"  # the N+1 route of the organization without projects: 2 statements
+ABOVE = f"/organizations/{ABOVE_ORG}/dashboard"  # one statement over the threshold, its last not the most repeated
+AT = f"/organizations/{AT_ORG}/dashboard"  # exactly the threshold
 COUNT = "x-query-count"
 TIME = "x-query-time-ms"
 
@@ -157,22 +171,62 @@ class Session:
     concurrent: list[tuple[str, Exchange]]
 
 
+async def _add_probes(client: Client, threshold: int) -> None:
+    """Two organizations whose N+1 route runs threshold + 1 and exactly threshold statements.
+
+    Each has a project of k assigned tasks (its tasks query, then k user queries) and, last, a
+    project whose one task is unassigned (a tasks query, no user query): org, projects, k + 1, 1
+    statements. The most repeated query is the user lookup (k times); the last one run is not.
+    """
+    world = client.world
+    assert world is not None and world.database is not None
+    async with world.database.sessionmaker() as session:
+        for org_id, k in ((ABOVE_ORG, threshold - 3), (AT_ORG, threshold - 4)):
+            await session.execute(
+                text("INSERT INTO organizations (id, name, city, member_count) VALUES (:id, :name, 'Oslo', 4)"),
+                {"id": org_id, "name": f"Probe {org_id}"},
+            )
+            for index, assigned in enumerate((k, 0)):
+                project_id = org_id * 10 + index
+                await session.execute(
+                    text("INSERT INTO projects (id, org_id, name) VALUES (:id, :org, :name)"),
+                    {"id": project_id, "org": org_id, "name": f"Probe project {index + 1}"},
+                )
+                for task in range(max(assigned, 1)):
+                    await session.execute(
+                        text(
+                            "INSERT INTO tasks (id, project_id, assignee_id, title, status, description, due_date) "
+                            "VALUES (:id, :project, :assignee, 'Probe', 'todo', 'A probe task.', '2026-09-01')"
+                        ),
+                        {
+                            "id": project_id * 100 + task,
+                            "project": project_id,
+                            "assignee": task + 1 if assigned else None,
+                        },
+                    )
+        await session.commit()
+
+
+# The requests sent one after another: the first three as the lecture's table has them, then the
+# organizations around the threshold, then the N+1 route again (it must run its statements again).
+SEQUENCE = (SLOW, FAST, MISSING, EMPTY, AT, ABOVE, SLOW)
+
+
 async def _session(g: Grading, scale: str) -> Session:
-    """The N+1 route, the fixed route and a 404 one after another, then (at the first of the
-    count_scales) the two routes together."""
+    """The requests of ``SEQUENCE`` one after another, then the N+1 route and the fixed route at the
+    same time."""
 
     async def measure() -> Session:
         sequential = []
         with app_logs():  # the app's own log lines would clutter the report
             async with g.serve(scale, latency=_latency(g)) as client:
-                for path in (SLOW, FAST, MISSING):
+                await _add_probes(client, g.budget("query_warning_threshold"))
+                for path in SEQUENCE:
                     with app_logs() as events:
                         exchange = await client.get(path)
                     sequential.append((path, exchange, events))
-                together = []
-                if scale == g.budget("count_scales")[0]:
-                    slow, fast = await asyncio.gather(client.get(SLOW), client.get(FAST))
-                    together = [(SLOW, slow), (FAST, fast)]
+                paths = (SLOW, FAST)
+                together = list(zip(paths, await asyncio.gather(*(client.get(path) for path in paths)), strict=True))
         return Session(sequential, together)
 
     return await g.once(("session", scale), measure)
@@ -186,9 +240,19 @@ async def count_matches(g: Grading) -> str:
     seen = []
     for scale in g.budget("count_scales"):
         earlier = 0  # statements of the earlier requests in this world
+        first: dict[str, int] = {}  # statements each path ran the first time
         for path, exchange in await _sequential(g, scale):
             what = _what(path, scale)
             reported, ran = _header(exchange, COUNT, what), len(exchange.metrics.queries)
+            if path in first and ran != first[path]:
+                raise CheckFailed(
+                    f"{what} ran {ran} statements when requested again, {first[path]} the first time (the data did "
+                    "not change): the app must do the same work on every request, or the profiler measures "
+                    "something else than the app. A response kept from an earlier request (a cache in the "
+                    "middleware) hides the very queries the profiler is there to count; leave the endpoints' work "
+                    "alone"
+                )
+            first.setdefault(path, ran)
             if reported != ran:
                 if earlier and reported == earlier + ran:
                     raise CheckFailed(
@@ -254,10 +318,27 @@ async def time_matches(g: Grading) -> str:
     )
 
 
+def _interleaved(a: RequestMetrics, b: RequestMetrics) -> bool:
+    """Did the two requests' statements run during each other (neither all before the other's first)?"""
+    if not (a.queries and b.queries):
+        return True
+    return min(q.start for q in a.queries) < max(q.end for q in b.queries) and min(q.start for q in b.queries) < max(
+        q.end for q in a.queries
+    )
+
+
 async def concurrent_requests_separate(g: Grading) -> str:
-    scale = g.budget("count_scales")[0]
+    seen = []
+    for scale in g.budget("count_scales"):
+        seen.append(await _concurrent(g, scale))
+    return "concurrent requests overlap and report their own counts and DB time: " + "; ".join(seen)
+
+
+async def _concurrent(g: Grading, scale: str) -> str:
+    tolerance = g.budget("time_tolerance_ms")
+    together = (await _session(g, scale)).concurrent
     results = []
-    for path, exchange in (await _session(g, scale)).concurrent:
+    for path, exchange in together:
         results.append((path, _header(exchange, COUNT, _what(path, scale)), len(exchange.metrics.queries)))
     told = "; ".join(f"GET {path} reported {reported:g} but ran {ran}" for path, reported, ran in results)
     if any(reported != ran for _, reported, ran in results) and not any(reported > ran for _, reported, ran in results):
@@ -268,7 +349,30 @@ async def concurrent_requests_separate(g: Grading) -> str:
             "(a module-level variable, or one object the middleware resets at the start of each request, the "
             "lecture's \"state the middleware resets\") counts the other request's queries too"
         )
-    return "concurrent requests report their own counts: " + ", ".join(f"GET {path} {ran}" for path, _, ran in results)
+    (slow_path, slow), (fast_path, fast) = together[:2]
+    if not _interleaved(slow.metrics, fast.metrics):
+        alone = next(exchange for path, exchange, _ in (await _session(g, scale)).sequential if path == fast_path)
+        raise CheckFailed(
+            f"GET {slow_path} and GET {fast_path} were sent at the same time, but one's statements all ran after "
+            f"the other's: GET {fast_path} took {fast.metrics.server_ms:g} ms next to the N+1 route "
+            f"({slow.metrics.server_ms:g} ms), {alone.metrics.server_ms:g} ms alone (expected close to alone). "
+            "The profiler made requests wait for each other (a lock around each request?): counts kept apart by "
+            "serving one request at a time cost every user the others' time. Keep each request's numbers apart "
+            "while requests overlap"
+        )
+    for path, exchange in together:
+        metrics = exchange.metrics
+        reported, db_ms = _header(exchange, TIME, _what(path, scale)), metrics.db_ms
+        if abs(reported - db_ms) > tolerance:
+            raise CheckFailed(
+                f"two requests served at the same time (scale {scale}): X-Query-Time-Ms {reported:g} on GET {path}, "
+                "but its "
+                f"{len(metrics.queries)} statements spent {db_ms:g} ms in the database (tolerance {tolerance:g} ms). "
+                "Right one request at a time, wrong while another request runs: the time measured includes, or "
+                "misses, the other request's work (a statement's start kept where the other request's statements "
+                "overwrite it, or a time derived from the request's duration)"
+            )
+    return f"{scale}: " + ", ".join(f"GET {path} {ran}" for path, _, ran in results)
 
 
 def _values(value: Any) -> list[Any]:
@@ -302,13 +406,30 @@ def _names_query(event: Mapping[str, Any], shape: str, short_shape: str, count: 
     return names, times
 
 
+def _other_shape(event: Mapping[str, Any], metrics: RequestMetrics, top: str) -> str:
+    """If the warning names another query of the request than the most repeated one: which, and how often it ran."""
+    for group in metrics.fingerprints():
+        if group["sql"] == top:
+            continue
+        shape = next(q.fingerprint for q in metrics.queries if q.call_site == group["call_site"])
+        if _names_query(event, shape[shape.upper().find(" FROM ") + 1 :], group["sql"], group["count"])[0]:
+            return (
+                f"; it names {group['sql']}, which ran only {group['count']}x (the last statement, or another one, "
+                "is not the most repeated: count each shape over the whole request)"
+            )
+    return ""
+
+
 async def warns_only_when_it_should(g: Grading) -> str:
     with app_logs():  # the report's summary reuses this measurement: keep its log lines out of the report
         await g.profile()
     threshold = g.budget("query_warning_threshold")
-    scale = profile_scale(g.exercise)
+    scales = [profile_scale(g.exercise), *(s for s in g.budget("count_scales") if s != profile_scale(g.exercise))]
     told = []
-    for path, exchange, events in (await _session(g, scale)).sequential:
+    requests = []
+    for at in scales:
+        requests += [(at, *request) for request in (await _session(g, at)).sequential]
+    for scale, path, exchange, events in requests:
         what, ran = _what(path, scale), len(exchange.metrics.queries)
         if path == SLOW and ran <= threshold:
             plural = "" if ran == 1 else "s"
@@ -327,7 +448,7 @@ async def warns_only_when_it_should(g: Grading) -> str:
                     f"(threshold {threshold}): {warnings[0].get('event')!r}. Warn only above the threshold, or the "
                     "alarm that should catch an N+1 rings on every request and nobody reads it"
                 )
-            told.append(f"none for {ran} statements")
+            told.append(f"{scale}: none for {ran} statements")
             continue
         if len(warnings) != 1:
             others = sorted({str(_level(e)) for e in events} - {"warning"})
@@ -350,12 +471,13 @@ async def warns_only_when_it_should(g: Grading) -> str:
                 )
                 if not ok
             )
+            other = _other_shape(warnings[0], exchange.metrics, top["sql"])
             raise CheckFailed(
                 f"the warning for {what} is {_brief(warnings[0])}, but it does not name {missing}; the most repeated "
-                f"query ran {top['count']}x from {top['call_site']}"
+                f"query ran {top['count']}x from {top['call_site']}{other}"
             )
-        told.append(f"one for {ran} statements naming {top['sql']} x{top['count']}")
-    return "warnings: " + "; ".join(told)
+        told.append(f"{scale}: one for {ran} statements naming {top['sql']} x{top['count']}")
+    return "warnings: " + "; ".join(dict.fromkeys(told))
 
 
 CHECKS = [

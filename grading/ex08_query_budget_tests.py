@@ -157,7 +157,7 @@ BROKEN = {
                 PROJECTS_LOADED,
                 f"{PROJECTS_LOADED}"
                 "    for project in projects:\n"
-                "        await db.execute(select(Task.id).where(Task.project_id == project.id).limit(1))\n",
+                "        await db.execute(select(Project.name).where(Project.id == project.id))\n",
             )
         ],
     ),
@@ -181,16 +181,17 @@ def _run_tests(test_file: Path, app_source: str, time_limit: float) -> tuple[int
     # the grader takes from them is pytest's exit code (what they print is shown, never trusted).
     user = host_user()
     with tempfile.TemporaryDirectory(prefix="kata-08-", dir=shared_tmp()) as tmp:
-        app_dir, tests_dir = Path(tmp) / "app_under_test", Path(tmp) / "tests"
-        app_dir.mkdir()
+        # The app beside the tests, as in the exercise's folder: a test may find it as its neighbour
+        # (``Path(__file__).with_name("app.py")``, ``import app``) or through KATA_APP_UNDER_TEST.
+        tests_dir = Path(tmp) / "tests"
         tests_dir.mkdir()
-        (app_dir / "app.py").write_text(app_source)
+        (tests_dir / "app.py").write_text(app_source)
         shutil.copyfile(test_file, tests_dir / test_file.name)
         if user is not None:
             for path in [Path(tmp), *Path(tmp).rglob("*")]:
                 shutil.chown(path, user=user)
         env = settings.environment(settings.TEST_RUN_ENV, HOME=tmp, TMPDIR=tmp)
-        env["KATA_APP_UNDER_TEST"] = str(app_dir / "app.py")
+        env["KATA_APP_UNDER_TEST"] = str(tests_dir / "app.py")
         try:
             proc = subprocess.run(
                 [

@@ -431,7 +431,7 @@ def _invalidated_before_response(write: Write, org_id: int) -> None:
     ]
     committed = max(metrics.commits, default=None)
     early = [op for op in changes if committed is not None and op.start < committed]
-    if early:
+    if early and committed is not None:
         raise CheckFailed(
             f"{write.what} changed organization {org_id}'s cached statistics ({_timed_ops(early, write.exchange)}) "
             f"before its transaction committed ({_ms_into(committed, write.exchange)} ms into the request): "

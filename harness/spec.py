@@ -63,6 +63,9 @@ class Spec:
     endpoint: str = ""
     work_file: str = "app.py"  # the file the student works on
     starter_blob: str | None = None  # the pristine starter's git blob id (`kata reset`)
+    # Real time a grading may take, as a multiple of the usual limit: an exercise whose checks run the
+    # student's own tests several times (08) needs more, an endless loop is still stopped.
+    time_limit_factor: float = 1.0
 
     def weight(self, check: str) -> float:
         return float(self.weights.get(check, 1))
@@ -116,6 +119,7 @@ def _parse(raw: Mapping[str, Any]) -> Spec:
             count_scans=_get(world, "count_scans", bool, "world.", False),
         ),
         lecture=tuple(_get(raw, "lecture", list, "", [])),
+        time_limit_factor=float(_get(raw, "time_limit_factor", (int, float), "", 1.0)),
         endpoint=_get(raw, "endpoint", str, "", ""),
         work_file=_get(raw, "work_file", str, "", "app.py"),
         starter_blob=_get(raw, "starter_blob", str, "", None),

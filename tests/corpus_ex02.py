@@ -180,7 +180,8 @@ CASES = {
             ),
         ],
         {"every_call_made"},
-        "to GET /organizations/1/overview (sent with another), expected exactly once per request; the calls made: none",
+        "to GET /organizations/1/overview (sent with 2 others at once), expected exactly once per request; "
+        "the calls made: none",
         "requests for the same organization at the same time share one set of calls (request coalescing)",
     ),
     "02_cancels_calls_serves_cache": Case(
@@ -329,5 +330,207 @@ CASES = {
         {"partner_failure"},
         "waited 30 s for weather (budget 5 s",
         "a 30 s timeout: a partner that never answers holds the request 6 times longer than in the starter",
+    ),
+    # --- round 2: a shared pool is what counts; answers that outlive their request; a 4xx; a leaked call ---
+    "02_client_per_request_shared_transport": Case(
+        "02",
+        "solutions",
+        [
+            (
+                'app = FastAPI(title="Overview", lifespan=lifespan)\n',
+                'app = FastAPI(title="Overview", lifespan=lifespan)\n'
+                "TRANSPORT = httpx.AsyncHTTPTransport()  # one connection pool for every client\n",
+            ),
+            (
+                "    return request.app.state.http\n",
+                "    return httpx.AsyncClient(timeout=5.0, transport=TRANSPORT)  # a new client, the same pool\n",
+            ),
+        ],
+        set(),
+        why="a new AsyncClient per request, all on one module-level transport: one connection pool, passes",
+    ),
+    "02_sync_client_in_threads": Case(
+        "02",
+        "exercises",
+        [
+            ("import httpx\n", "import asyncio\n\nimport httpx\n"),
+            (
+                "async def fetch_json(url: str, **params: str) -> dict:\n"
+                "    async with httpx.AsyncClient(timeout=5.0) as client:\n"
+                "        response = await client.get(url, params=params)\n"
+                "        response.raise_for_status()\n"
+                "        return response.json()\n",
+                "CLIENT = httpx.Client(timeout=5.0)  # one synchronous client, used from worker threads\n\n\n"
+                "def fetch_json(url: str, **params: str) -> dict:\n"
+                "    response = CLIENT.get(url, params=params)\n"
+                "    response.raise_for_status()\n"
+                "    return response.json()\n",
+            ),
+            (
+                '    analytics = await fetch_json(f"https://analytics.example.com/api/org/{org_id}/summary")\n'
+                '    weather = await fetch_json("https://api.weather.example.com/current", city=org.city)\n'
+                '    subscription = await fetch_json(f"https://billing.example.com/v1/organizations/{org_id}/subscription")\n',
+                "    analytics, weather, subscription = await asyncio.gather(\n"
+                '        asyncio.to_thread(fetch_json, f"https://analytics.example.com/api/org/{org_id}/summary"),\n'
+                '        asyncio.to_thread(fetch_json, "https://api.weather.example.com/current", city=org.city),\n'
+                '        asyncio.to_thread(fetch_json, f"https://billing.example.com/v1/organizations/{org_id}/subscription"),\n'
+                "    )\n",
+            ),
+        ],
+        set(),
+        why="a module-level sync httpx.Client, the three calls in worker threads at once: passes",
+    ),
+    "02_anyio_task_group_local_dict": Case(
+        "02",
+        "solutions",
+        [
+            (
+                GATHER,
+                "    results: dict = {}  # this request's own answers\n"
+                '    PARTS = ("analytics", "weather", "subscription")\n\n'
+                "    async def fetch(key: str, url: str, **params: str) -> None:\n"
+                "        results[key] = await fetch_json(http, url, **params)\n\n"
+                "    try:\n"
+                "        async with anyio.create_task_group() as group:\n"
+                '            group.start_soon(fetch, "analytics", f"https://analytics.example.com/api/org/{org_id}/summary")\n'
+                '            weather_url = "https://api.weather.example.com/current"\n'
+                '            group.start_soon(lambda: fetch("weather", weather_url, city=org.city))\n'
+                '            url = f"https://billing.example.com/v1/organizations/{org_id}/subscription"\n'
+                '            group.start_soon(fetch, "subscription", url)\n'
+                "    except BaseExceptionGroup as group_error:\n"
+                "        raise group_error.exceptions[0] from None\n"
+                "    analytics, weather, subscription = (results[k] for k in PARTS)\n",
+            ),
+            ("import httpx\n", "import anyio\nimport httpx\n"),
+        ],
+        set(),
+        why="an anyio task group writing into a dict local to the request (a failure cancels the others): passes",
+    ),
+    "02_fallback_to_last_page": Case(
+        "02",
+        "solutions",
+        [
+            (
+                'app = FastAPI(title="Overview", lifespan=lifespan)\n',
+                'app = FastAPI(title="Overview", lifespan=lifespan)\nLAST_PAGE: dict = {}\n',
+            ),
+            (
+                GATHER,
+                "    results = await asyncio.gather(\n"
+                + CALLS[len("    calls = (\n") : -len("    )\n")]
+                + "        return_exceptions=True,\n"
+                "    )\n"
+                "    failed = [result for result in results if isinstance(result, Exception)]\n"
+                "    if failed:\n"
+                "        if org_id in LAST_PAGE:\n"
+                "            return LAST_PAGE[org_id]  # a partner is down: show the last complete page\n"
+                "        raise failed[0]\n"
+                "    analytics, weather, subscription = results\n"
+                "    LAST_PAGE[org_id] = {\n"
+                '        "organization": org.name,\n'
+                '        "city": org.city,\n'
+                '        "analytics": analytics,\n'
+                '        "weather": weather,\n'
+                '        "subscription": subscription,\n'
+                "    }\n",
+            ),
+        ],
+        {"partner_failure"},
+        "(the very page of the healthy request before it: a page kept from an earlier request is no answer)",
+        "a partner failing after a healthy request: the last complete page served with a 200",
+    ),
+    "02_background_refresh": Case(
+        "02",
+        "solutions",
+        [
+            (
+                'app = FastAPI(title="Overview", lifespan=lifespan)\n',
+                'app = FastAPI(title="Overview", lifespan=lifespan)\nBILLING: dict = {}\nREFRESHING: set = set()\n',
+            ),
+            (
+                GATHER,
+                '    url = f"https://billing.example.com/v1/organizations/{org_id}/subscription"\n'
+                "    if org_id in BILLING:  # refresh billing in the background, show what is known\n"
+                "        async def refresh() -> None:\n"
+                "            BILLING[org_id] = await fetch_json(http, url)\n\n"
+                "        task = asyncio.ensure_future(refresh())\n"
+                "        REFRESHING.add(task)\n"
+                "        task.add_done_callback(REFRESHING.discard)\n"
+                "        analytics, weather = await asyncio.gather(\n"
+                '            fetch_json(http, f"https://analytics.example.com/api/org/{org_id}/summary"),\n'
+                '            fetch_json(http, "https://api.weather.example.com/current", city=org.city),\n'
+                "        )\n"
+                "        subscription = BILLING[org_id]\n"
+                "    else:\n"
+                "        analytics, weather, subscription = await asyncio.gather(\n"
+                '            fetch_json(http, f"https://analytics.example.com/api/org/{org_id}/summary"),\n'
+                '            fetch_json(http, "https://api.weather.example.com/current", city=org.city),\n'
+                "            fetch_json(http, url),\n"
+                "        )\n"
+                "        BILLING[org_id] = subscription\n",
+            ),
+        ],
+        {"partner_failure"},
+        "with billing answering HTTP 500 returned HTTP 200",
+        "billing refreshed in a background task, the page showing the last answer: a failed billing call is a 200",
+    ),
+    "02_module_level_results": Case(
+        "02",
+        "solutions",
+        [
+            (
+                'app = FastAPI(title="Overview", lifespan=lifespan)\n',
+                'app = FastAPI(title="Overview", lifespan=lifespan)\nRESULTS: dict = {}  # shared by every request\n'
+                'WEATHER = "https://api.weather.example.com/current"\n'
+                'PARTS = ("analytics", "weather", "subscription")\n',
+            ),
+            (
+                GATHER,
+                "    async def store(key: str, call) -> None:\n"
+                "        RESULTS[key] = await call\n\n"
+                "    await asyncio.gather(\n"
+                '        store("analytics", fetch_json(http, f"https://analytics.example.com/api/org/{org_id}/summary")),\n'
+                '        store("weather", fetch_json(http, WEATHER, city=org.city)),\n'
+                '        store("subscription", fetch_json(http, f"https://billing.example.com/v1/organizations/{org_id}/subscription")),\n'
+                "    )\n"
+                "    analytics, weather, subscription = (RESULTS[k] for k in PARTS)\n",
+            ),
+        ],
+        {"every_call_made"},
+        "differs from what the partners answered during that request",
+        "answers kept in one module-level dict: a concurrent request for another organization overwrites them",
+    ),
+    "02_only_5xx_is_an_error": Case(
+        "02",
+        "solutions",
+        [
+            (
+                "    response.raise_for_status()\n",
+                "    if response.status_code >= 500:  # only a server error is an outage\n"
+                "        response.raise_for_status()\n",
+            )
+        ],
+        {"partner_failure"},
+        "with billing answering HTTP 404 returned HTTP 200",
+        "only 5xx raises: a partner's 404 or 429 error body shown as its data",
+    ),
+    "02_abandoned_hanging_call": Case(
+        "02",
+        "solutions",
+        [
+            ("httpx.AsyncClient(timeout=5.0)", "httpx.AsyncClient(timeout=None)"),
+            (
+                FETCH,
+                "    async def call() -> dict:\n"
+                "        response = await client.get(url, params=params)\n"
+                "        response.raise_for_status()\n"
+                "        return response.json()\n\n"
+                "    task = asyncio.ensure_future(call())\n"
+                "    return await asyncio.wait_for(asyncio.shield(task), 5.0)  # stop waiting, never stop the call\n",
+            ),
+        ],
+        {"partner_failure"},
+        "call was still running 10 s after the response, never given up",
+        "no client timeout, the wait bounded with wait_for(shield(...)): the 500 is on time, the call runs forever",
     ),
 }

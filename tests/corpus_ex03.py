@@ -279,4 +279,138 @@ CASES = {
         "(a part whose call failed in this request is null, whatever the request before it loaded)",
         "a failed part filled with the answer of an earlier request: stale data, and not listed in degraded",
     ),
+    # --- round 2: each request its own parts; any error status; no call left running ---
+    "03_event_hook_as_completed": Case(
+        "03",
+        "solutions",
+        [
+            NO_CLIENT_TIMEOUT,
+            (
+                "httpx.AsyncClient(timeout=None)",
+                'httpx.AsyncClient(timeout=None, event_hooks={"response": [raise_on_error]})',
+            ),
+            (
+                "@asynccontextmanager\n",
+                "async def raise_on_error(response: httpx.Response) -> None:\n"
+                "    response.raise_for_status()  # every partner call, in one place\n\n\n"
+                "@asynccontextmanager\n",
+            ),
+            (
+                GATHER,
+                "    async def named(name: str, call) -> tuple[str, object]:\n"
+                "        try:\n"
+                "            return name, await asyncio.wait_for(call, timeout=0.45)\n"
+                "        except (httpx.HTTPError, TimeoutError) as error:\n"
+                "            return name, error\n\n"
+                "    calls = [named(name, call) for name, call in zip(names, (\n" + CALLS + "    ))]\n"
+                "    by_name = dict([await next_done for next_done in asyncio.as_completed(calls)])\n"
+                "    results = [by_name[name] for name in names]\n",
+            ),
+            ("isinstance(result, httpx.HTTPError)", "isinstance(result, httpx.HTTPError | TimeoutError)"),
+        ],
+        set(),
+        why="raise_for_status in a response event hook, wait_for per call, collected with as_completed: passes",
+    ),
+    "03_anyio_fail_after": Case(
+        "03",
+        "solutions",
+        [
+            NO_CLIENT_TIMEOUT,
+            ("import httpx\n", "import anyio\nimport httpx\n"),
+            (
+                GATHER,
+                "    results: list = [None, None, None]  # this request's own\n\n"
+                "    async def one(index: int, call) -> None:\n"
+                "        try:\n"
+                "            with anyio.fail_after(0.55):\n"
+                "                results[index] = await call\n"
+                "        except (httpx.HTTPError, TimeoutError) as error:\n"
+                "            results[index] = httpx.ReadTimeout(str(error))\n\n"
+                "    calls = (\n" + CALLS + "    )\n"
+                "    async with anyio.create_task_group() as group:\n"
+                "        for index, call in enumerate(calls):\n"
+                "            group.start_soon(one, index, call)\n",
+            ),
+        ],
+        set(),
+        why="an anyio task group, each call under anyio.fail_after, results in a list local to the request: passes",
+    ),
+    "03_module_level_parts": Case(
+        "03",
+        "solutions",
+        [
+            (
+                'app = FastAPI(title="Home", lifespan=lifespan)\n',
+                'app = FastAPI(title="Home", lifespan=lifespan)\nPARTS: dict = {}  # shared by every request\n',
+            ),
+            (
+                GATHER,
+                "    async def load(name: str, call) -> None:\n"
+                "        try:\n"
+                "            PARTS[name] = await call\n"
+                "        except httpx.HTTPError:\n"
+                "            PARTS[name] = None\n\n"
+                "    await asyncio.gather(*(load(name, call) for name, call in zip(names, (\n" + CALLS + "    ))))\n"
+                "    results = [PARTS[name] for name in names]\n",
+            ),
+        ],
+        {"every_call_made"},
+        "(sent with 2 others at once) differs from what the partners answered during that request",
+        "each part written into one module-level dict: two requests at once for different organizations mix",
+    ),
+    "03_only_5xx_degrades": Case(
+        "03",
+        "solutions",
+        [
+            (
+                "    response.raise_for_status()\n",
+                "    if response.status_code >= 500:  # only a server error is an outage\n"
+                "        response.raise_for_status()\n",
+            )
+        ],
+        {"one_service_fails"},
+        "weather shows the partner's error body: any HTTP error status, a 4xx such as 404 or 429",
+        "only a 5xx degrades the page: a partner's 404 error body shown as its data",
+    ),
+    "03_shield_abandons_the_call": Case(
+        "03",
+        "solutions",
+        [
+            NO_CLIENT_TIMEOUT,
+            (
+                FETCH,
+                "    async def call() -> dict:\n"
+                "        response = await client.get(url, params=params)\n"
+                "        response.raise_for_status()\n"
+                "        return response.json()\n\n"
+                "    task = asyncio.ensure_future(call())\n"
+                "    try:\n"
+                "        return await asyncio.wait_for(asyncio.shield(task), 0.5)  # stop waiting, not the call\n"
+                "    except TimeoutError as error:\n"
+                '        raise httpx.ReadTimeout("gave up waiting") from error\n',
+            ),
+        ],
+        {"one_service_hangs", "all_services_down"},
+        "with analytics hanging sent its page while its call to analytics (still running 10 s later) was still running",
+        "wait_for(shield(task)) and no client timeout: the page is on time, the hanging call runs forever",
+    ),
+    "03_wait_deadline_without_cancel": Case(
+        "03",
+        "solutions",
+        [
+            NO_CLIENT_TIMEOUT,
+            (
+                GATHER,
+                "    tasks = [asyncio.ensure_future(call) for call in (\n" + CALLS + "    )]\n"
+                "    done, pending = await asyncio.wait(tasks, timeout=0.5)  # the late ones are left to run\n"
+                "    results = [\n"
+                "        (task.exception() or task.result()) if task in done else httpx.ReadTimeout('no answer')\n"
+                "        for task in tasks\n"
+                "    ]\n",
+            ),
+        ],
+        {"one_service_hangs", "all_services_down"},
+        "was still running; a call the page stops waiting for must have ended (given up on, not abandoned)",
+        "asyncio.wait with a deadline, the late tasks never cancelled: a hanging call outlives its page",
+    ),
 }

@@ -235,5 +235,56 @@ CASES.update(
             set(),
             why="no number at all: the same count at two scales, with the status and the data checked",
         ),
+        "08_own_world_beside_the_test": Case(
+            "08",
+            "solutions",
+            [
+                (
+                    'DASHBOARD = "/organizations/1/dashboard"\n',
+                    "from pathlib import Path\n\nimport pytest\n\nfrom harness.db import engine\n"
+                    "from harness.frontends.testing import WorldClient\n"
+                    "from harness.query_budget import assert_max_queries as max_queries\n\n"
+                    'DASHBOARD = "/organizations/1/dashboard"\nAPP = Path(__file__).with_name("app.py")\n\n\n'
+                    '@pytest.fixture(params=["5x4", "50x20"])\n'
+                    "def big_client(request):\n"
+                    "    client = WorldClient(APP, scale=request.param)\n"
+                    "    yield client\n"
+                    "    client.close()\n\n\n"
+                    "def test_budget_holds_at_every_scale(big_client):\n"
+                    "    with max_queries(4, engine=engine()):\n"
+                    "        response = big_client.get(DASHBOARD)\n"
+                    "    assert response.status_code == 200\n"
+                    '    assert response.json()["projects"]\n',
+                )
+            ],
+            set(),
+            why="its own worlds, with the app found beside the test file as in the exercise's folder: passes",
+        ),
+        "08_limits_two_tables_only": Case(
+            "08",
+            "solutions",
+            [
+                (
+                    "    with assert_max_queries(4):\n        response = kata_client.get(DASHBOARD)\n",
+                    "    from sqlalchemy import event\n\n    from harness.db import engine\n\n"
+                    "    seen = []\n\n"
+                    "    def count(conn, cursor, statement, *args):\n"
+                    "        seen.append(statement)\n\n"
+                    '    event.listen(engine().sync_engine, "before_cursor_execute", count)\n'
+                    "    response = kata_client.get(DASHBOARD)\n"
+                    '    event.remove(engine().sync_engine, "before_cursor_execute", count)\n'
+                    '    assert sum("FROM tasks" in s for s in seen) <= 1\n'
+                    '    assert sum("FROM users" in s for s in seen) <= 1\n',
+                ),
+                (
+                    '    counts = kata_constant_queries(DASHBOARD, scales=("5x4", "50x20"))\n'
+                    "    assert set(counts.values()) == {4}\n",
+                    "    pass\n",
+                ),
+            ],
+            {"fails_on_hidden_mutants"},
+            "your tests pass against 1 of 3 broken",
+            "only the tasks and users statements are limited: a query per project on another table gets through",
+        ),
     }
 )

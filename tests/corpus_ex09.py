@@ -27,6 +27,26 @@ def schema(lifespan_body: str, declarations: str = INDEX_OBJECTS) -> list[tuple[
     return [(SCHEMA, declarations + "\n\n" + lifespan)]
 
 
+# The solution's whole handler, replaced by the cases that answer in another shape.
+HANDLER_BODY = solution_block("09", '@app.get("/customers/lookup")', "        ],\n    }\n")
+# The solution's MIGRATIONS list, replaced by the cases that keep other things beside the tables.
+MIGRATIONS_LIST = solution_block("09", "MIGRATIONS = [", "\n]\n")
+# A lower-cased copy of the addresses beside customers, filled at startup and kept by triggers.
+SHADOW = """MIGRATIONS = [
+    "CREATE TABLE IF NOT EXISTS cust_shadow AS SELECT id, lower(email) AS email FROM customers",
+    "CREATE TRIGGER IF NOT EXISTS trg_cust_ins AFTER INSERT ON customers BEGIN "
+    "INSERT INTO cust_shadow (id, email) VALUES (new.id, lower(new.email)); END",
+    "CREATE TRIGGER IF NOT EXISTS trg_cust_upd AFTER UPDATE ON customers BEGIN "
+    "UPDATE cust_shadow SET email = lower(new.email) WHERE id = new.id; END",
+    "CREATE INDEX IF NOT EXISTS ix_orders_customer_placed ON orders (customer_id, placed_on, id)",
+]
+"""
+SHADOW_LOOKUP = (
+    '    cid = await db.scalar(text("SELECT id FROM cust_shadow WHERE email = :e"), {"e": email.lower()})\n'
+    "    customer = await db.get(Customer, cid) if cid is not None else None\n"
+)
+IMPORTS = "from sqlalchemy import func, select\n"
+
 MIGRATIONS_RUN = "    async with engine().begin() as conn:\n        for statement in MIGRATIONS:\n"
 
 CASES = {
@@ -261,8 +281,263 @@ CASES = {
             ),
             (CUSTOMER_QUERY, "    customer = BY_EMAIL.get(email.lower())\n"),
         ],
-        {"rows_read", "after_writes"},
+        {"rows_read", "after_writes", "uses_index", "db_time"},
         "orders) read 20,010 rows from the database (budget 22: a lookup shows one customer and at most 10 orders)",
-        "the customers table loaded into a dict by the first request: that request reads every customer",
+        "the customers table loaded into a dict by the first request: that request reads every customer (and "
+        "scans the table: every lookup is judged, the first one too)",
+    ),
+    # --- round 2: every lookup, every table, every row examined ---------------------------------
+    "09_exact_then_scanning_fallback": Case(
+        "09",
+        "solutions",
+        [
+            (DROP_PLAIN, ""),
+            (EXPRESSION_INDEX, PLAIN_INDEX),
+            (
+                CUSTOMER_QUERY,
+                "    customer = await db.scalar(select(Customer).where(Customer.email == email))\n"
+                "    if customer is None:  # typed in another case: the case-insensitive way\n"
+                "        customer = await db.scalar(\n"
+                "            select(Customer).where(func.lower(Customer.email) == email.lower())\n"
+                "        )\n",
+            ),
+        ],
+        {"uses_index", "db_time"},
+        "runs SCAN customers, reading all 20,000 rows: lower(email) hides the column from an index on email (in ",
+        "an exact match through the plain index, then a case-insensitive fallback that scans: the profile's "
+        "lower-case address is fast, every other spelling and every unknown address reads all customers",
+    ),
+    "09_shadow_table_of_addresses": Case(
+        "09",
+        "solutions",
+        [
+            (IMPORTS, "from sqlalchemy import func, select, text\n"),
+            (MIGRATIONS_LIST, SHADOW),
+            (CUSTOMER_QUERY, SHADOW_LOOKUP),
+        ],
+        {"uses_index", "db_time", "rows_read", "startup_work"},
+        "runs SCAN cust_shadow, reading all 20,000 rows: cust_shadow is not one of the shop's tables",
+        "a lower-cased copy of the addresses filled at startup and kept by triggers, searched without an index: "
+        "its scan costs what the original's does, and filling it reads every customer at startup",
+    ),
+    "09_shadow_table_indexed": Case(
+        "09",
+        "solutions",
+        [
+            (IMPORTS, "from sqlalchemy import func, select, text\n"),
+            (
+                MIGRATIONS_LIST,
+                SHADOW.replace(
+                    "\n]\n", '\n    "CREATE INDEX IF NOT EXISTS ix_cust_shadow_email ON cust_shadow (email)",\n]\n'
+                ),
+            ),
+            (CUSTOMER_QUERY, SHADOW_LOOKUP),
+        ],
+        {"startup_work", "db_time"},
+        "AS SELECT id, lower(email) AS email FROM customers 20,000 rows from app.py:",
+        "the copy of the addresses indexed: each lookup searches (three statements, over the DB time budget), but "
+        "filling the copy reads every customer at every start",
+    ),
+    "09_views_over_the_tables": Case(
+        "09",
+        "solutions",
+        [
+            (IMPORTS, "from sqlalchemy import func, select, text\n"),
+            (
+                MIGRATIONS_LIST,
+                "MIGRATIONS = [\n"
+                '    "CREATE VIEW IF NOT EXISTS v_cust AS SELECT id, name, email, country FROM customers",\n'
+                "]\n",
+            ),
+            (
+                CUSTOMER_QUERY,
+                '    row = (await db.execute(text("SELECT id FROM v_cust WHERE lower(email) = :e"), '
+                '{"e": email.lower()})).first()\n'
+                "    customer = await db.get(Customer, row.id) if row is not None else None\n",
+            ),
+        ],
+        {"uses_index", "db_time"},
+        "runs SCAN customers, reading all 20,000 rows: lower(email) hides the column from an index on email",
+        "the lookup through a view named differently from the tables: the view's table is scanned all the same",
+    ),
+    "09_views_with_the_indexes": Case(
+        "09",
+        "solutions",
+        [
+            (IMPORTS, "from sqlalchemy import func, select, text\n"),
+            (
+                '    "CREATE INDEX IF NOT EXISTS ix_orders_customer_placed ON orders (customer_id, placed_on)",\n',
+                '    "CREATE INDEX IF NOT EXISTS ix_orders_customer_placed ON orders (customer_id, placed_on)",\n'
+                '    "CREATE VIEW IF NOT EXISTS v_cust AS SELECT id, name, email, country FROM customers",\n',
+            ),
+            (
+                CUSTOMER_QUERY,
+                '    row = (await db.execute(text("SELECT id FROM v_cust WHERE lower(email) = :e"), '
+                '{"e": email.lower()})).first()\n'
+                "    customer = await db.get(Customer, row.id) if row is not None else None\n",
+            ),
+        ],
+        {"db_time"},
+        "3 queries: SELECT v_cust WHERE lower(email) = ?",
+        "the lookup through a view, the expression index on its table: searched (the view is flattened), and a "
+        "table dropped under it is an error; but an id first, then the row by id: three statements, over the DB "
+        "time budget of two round trips",
+    ),
+    "09_address_map_packed_at_startup": Case(
+        "09",
+        "solutions",
+        [
+            ("app = FastAPI(", "EMAIL_TO_ID: dict[str, int] = {}\n\napp = FastAPI("),
+            (
+                "            await conn.exec_driver_sql(statement)\n",
+                "            await conn.exec_driver_sql(statement)\n"
+                "        packed = (await conn.exec_driver_sql(\n"
+                '            "SELECT group_concat(lower(email) || char(9) || id, char(10)) FROM customers"\n'
+                "        )).scalar()\n"
+                '    for line in (packed or "").splitlines():\n'
+                '        address, cid = line.split("\\t")\n'
+                "        EMAIL_TO_ID[address] = int(cid)\n",
+            ),
+            (
+                CUSTOMER_QUERY,
+                "    cid = EMAIL_TO_ID.get(email.lower())\n"
+                "    customer = await db.get(Customer, cid) if cid is not None else None\n"
+                "    if customer is None or customer.email.lower() != email.lower():  # a stale entry: ask the index\n"
+                "        customer = await db.scalar(\n"
+                "            select(Customer).where(func.lower(Customer.email) == email.lower())\n"
+                "        )\n",
+            ),
+        ],
+        {"startup_work"},
+        "between requests; budget 200): SELECT customers 20,000 rows",
+        "an address-to-id map packed into one row by group_concat at startup, checked against the row it finds: "
+        "one row came back, all 20,000 were read",
+    ),
+    "09_like_with_a_nocase_index": Case(
+        "09",
+        "solutions",
+        [
+            (
+                EXPRESSION_INDEX,
+                '"CREATE INDEX IF NOT EXISTS ix_customers_email_nocase ON customers (email COLLATE NOCASE)",',
+            ),
+            (LOWER_QUERY, "Customer.email.like(email)"),
+        ],
+        {"correct", "after_writes", "rows_read"},
+        "(public data; that address with '_' for its first dot: nobody's, 404 ('_' is a character, no pattern)) "
+        "returned HTTP 200, expected 404",
+        "LIKE compares case-insensitively and a NOCASE index serves it, but '_' and '%' in the typed address "
+        "match any character: an address nobody has finds a customer ('%' finds hundreds, all returned)",
+    ),
+    "09_database_errors_swallowed": Case(
+        "09",
+        "solutions",
+        [
+            (
+                CUSTOMER_QUERY,
+                "    try:\n"
+                "        customer = await db.scalar(\n"
+                "            select(Customer).where(func.lower(Customer.email) == email.lower())\n"
+                "        )\n"
+                "    except Exception:\n"
+                "        customer = None\n",
+            ),
+            (
+                ORDERS_QUERY,
+                "    try:\n"
+                "        orders = list(\n"
+                "            await db.scalars(\n"
+                "                select(Order)\n"
+                "                .where(Order.customer_id == customer.id)\n"
+                "                .order_by(Order.placed_on.desc(), Order.id.desc())\n"
+                "                .limit(10)\n"
+                "            )\n"
+                "        )\n"
+                "    except Exception:\n"
+                "        orders = []\n",
+            ),
+        ],
+        {"after_writes"},
+        "while the orders table could not be read (dropped by the grader), expected 500 as the starter gives",
+        "database errors turned into a 404 and an empty list of orders: a customer who is there looks unknown",
+    ),
+    # --- other correct fixes: each one passes ---------------------------------------------------
+    "09_single_join_statement": Case(
+        "09",
+        "solutions",
+        [
+            (
+                HANDLER_BODY,
+                HANDLER + "    rows = (\n"
+                "        await db.execute(\n"
+                "            select(\n"
+                "                Customer.id, Customer.name, Customer.email, Customer.country,\n"
+                '                Order.id.label("order_id"), Order.placed_on, Order.status, Order.total_cents,\n'
+                "            )\n"
+                "            .select_from(Customer)\n"
+                "            .outerjoin(Order, Order.customer_id == Customer.id)\n"
+                "            .where(func.lower(Customer.email) == email.lower())\n"
+                "            .order_by(Order.placed_on.desc(), Order.id.desc())\n"
+                "            .limit(10)\n"
+                "        )\n"
+                "    ).all()\n"
+                "    if not rows:\n"
+                '        raise HTTPException(status_code=404, detail="Customer not found")\n'
+                "    first = rows[0]\n"
+                "    return {\n"
+                '        "customer": {"id": first.id, "name": first.name, "email": first.email, '
+                '"country": first.country},\n'
+                '        "recent_orders": [\n'
+                '            {"id": r.order_id, "placed_on": r.placed_on.isoformat(), "status": r.status, '
+                '"total_cents": r.total_cents}\n'
+                "            for r in rows\n"
+                "            if r.order_id is not None\n"
+                "        ],\n"
+                "    }\n",
+            )
+        ],
+        set(),
+        why="one statement, customers LEFT JOIN orders, filtered on lower(email), ORDER BY ... LIMIT 10: both "
+        "tables searched through their indexes: passes",
+    ),
+    "09_raw_sql_covering_index_checkfirst": Case(
+        "09",
+        "solutions",
+        [
+            (IMPORTS, "from datetime import date\n\nfrom sqlalchemy import Index, func, select, text\n"),
+            (
+                MIGRATIONS_LIST,
+                "MIGRATIONS = [\n"
+                '    "DROP INDEX IF EXISTS ix_customers_email",\n'
+                '    "CREATE INDEX IF NOT EXISTS ix_orders_cover ON orders '
+                '(customer_id, placed_on, id, status, total_cents)",\n'
+                "]\n"
+                'EMAIL_IX = Index("ix_customers_email_lc", func.lower(Customer.__table__.c.email))\n',
+            ),
+            (
+                "    yield\n",
+                "        await conn.run_sync(lambda sync_conn: EMAIL_IX.create(sync_conn, checkfirst=True))\n"
+                "    yield\n",
+            ),
+            (
+                ORDERS_QUERY,
+                "    orders = (\n"
+                "        await db.execute(\n"
+                "            text(\n"
+                '                "SELECT id, placed_on, status, total_cents FROM orders WHERE customer_id = :cid "\n'
+                '                "ORDER BY placed_on DESC, id DESC LIMIT 10"\n'
+                "            ),\n"
+                '            {"cid": customer.id},\n'
+                "        )\n"
+                "    ).all()\n",
+            ),
+            (
+                '"placed_on": o.placed_on.isoformat()',
+                '"placed_on": o.placed_on if isinstance(o.placed_on, str) else o.placed_on.isoformat()',
+            ),
+        ],
+        set(),
+        why="the expression index as an Index object built with checkfirst, a covering index on orders read by "
+        "raw SQL (its dates come back as text on SQLite): passes",
     ),
 }

@@ -13,6 +13,7 @@ sentence saying what happened and while doing what.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -66,6 +67,7 @@ def grade_isolated(exercise: Exercise, tree: Path, hidden_seed: int, limits: Lim
 
 def grade_supervised(exercise: Exercise, tree: Path, hidden_seed: int, limits: Limits = Limits()) -> Outcome:
     """``grade_isolated``, with the real seconds each check took and what the submission printed."""
+    limits = dataclasses.replace(limits, wall_seconds=limits.wall_seconds * exercise.spec.time_limit_factor)
     source = tree / exercise.name
     if not (source / exercise.work_file).is_file():
         return Outcome(checks.missing_report(exercise), {})
