@@ -95,7 +95,7 @@ def message_strings(path: Path) -> set[str]:
     """Every string literal (f-string parts included) that can end up in a CheckFailed message of ``path``.
 
     Starts from the arguments of each ``CheckFailed(...)`` and follows the names they use: local
-    variables (every assignment and ``.append`` in the function), module constants, and the return
+    variables (every assignment and ``.append``/``.setdefault``... in the function), module constants, and the return
     values of module functions; plus the arguments of every call to a function that raises
     CheckFailed itself (a ``hint`` passed in, a ``what`` the message repeats).
     """
@@ -143,7 +143,7 @@ def message_strings(path: Path) -> set[str]:
                 elif (
                     isinstance(node, ast.Call)
                     and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "append"
+                    and node.func.attr in ("append", "extend", "add", "insert", "setdefault", "update")
                     and isinstance(node.func.value, ast.Name)
                     and node.func.value.id == name
                 ):
@@ -186,7 +186,7 @@ def test_the_collector_finds_the_messages():
     strings = message_strings(grader_file("03"))
     assert any("degraded ==" in s for s in strings)  # _listing, via _expect_partial
     strings = message_strings(grader_file("09"))
-    assert any("hides the column from an index on" in s for s in strings)  # why_scan, via scans.append
+    assert any("hides the column from an index on" in s for s in strings)  # why_scan, via found.setdefault
 
 
 @pytest.mark.parametrize("number", sorted(GIVEAWAYS))
