@@ -53,10 +53,14 @@ class Graded:
         entries = []
         for number, result in enumerate(self.report.checks, 1):
             is_guard = result.name in guards
-            credit = result.passed and (improved if is_guard else guard_failed is None)
+            # Nothing counts while a guard fails (a fast wrong answer is not a fix), and a guard, which the
+            # starter passes too, only once a performance check passes.
+            credit = result.passed and guard_failed is None and (improved or not is_guard)
             output = result.message
             if result.passed and not credit:
-                output += f" ({not_counted(is_guard, guard_failed.name if guard_failed else None)})"
+                output += (
+                    f" ({not_counted(is_guard and guard_failed is None, guard_failed.name if guard_failed else None)})"
+                )
             elif self.report.error and number > 1:
                 # The submission could not be graded at all: say why once, in the first check.
                 output = f"not run: see `{self.report.checks[0].name}` for why {self.exercise.name} could not be graded"
