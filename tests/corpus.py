@@ -33,6 +33,9 @@ class Case:
     why: str = ""
     isolated_only: bool = False  # kills or hangs the process it runs in: only `kata grade` survives it
     file: str | None = None  # the file edited: the exercise's work file (usually app.py) by default
+    # Why the verdict holds on SQLite only (SQLite's own SQL, or PostgreSQL's planner choosing otherwise):
+    # the real back-ends (tests/test_backends.py) skip such a case and say why.
+    sqlite_only: str = ""
 
 
 CASES: dict[str, Case] = {
