@@ -142,7 +142,7 @@ class Database:
             error=error,
             plan=tuple(step.detail for step in plan),
             rows=rows,
-            scanned=sum(self.table_rows.get(step.table, 0) for step in plan if step.kind == "SCAN"),
+            scanned=sum(self.table_rows.get(step.table, 0) for step in plan if self._counts_scan(step)),
         )
         for metrics in requests:
             metrics.queries.append(event)
@@ -172,6 +172,14 @@ class Database:
             raise
         finally:
             self._record_event(statement, start, cost, plan, error, rows)
+
+    def _counts_scan(self, step: PlanStep) -> bool:
+        """A full scan counts its table's rows: on SQLite always (its planner uses an index whenever one
+        serves), on PostgreSQL for large tables only (its planner reads a small table whole by choice)."""
+        if step.kind != "SCAN":
+            return False
+        rows = self.table_rows.get(step.table, 0)
+        return self.engine.dialect.name == "sqlite" or rows >= self.plan_cost.large_table_rows
 
     def record_commit(self) -> None:
         """A transaction of the requests being charged committed now (not a query: no count, no cost)."""
