@@ -20,14 +20,33 @@ class ActiveDatabase(Protocol):
     engine: AsyncEngine
     sessionmaker: Any
 
+    def use_pool(self, options: dict[str, Any]) -> None:
+        """Rebuild the app's engine with these pool settings (``configure_pool``)."""
+
 
 _active: ActiveDatabase | None = None
+_pool_options: dict[str, Any] = {}
 
 
 def activate(database: ActiveDatabase | None) -> None:
     """Make ``get_db`` hand out sessions of this database (None: none)."""
     global _active
     _active = database
+    if database is not None and _pool_options:
+        database.use_pool(dict(_pool_options))
+
+
+def configure_pool(pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = 30.0) -> None:
+    """The app's connection pool, as ``create_async_engine(url, pool_size=..., max_overflow=..., pool_timeout=...)``
+    would set it (the defaults are SQLAlchemy's). Call it at import time, before the app starts.
+
+    A request that finds every connection in use waits up to ``pool_timeout`` seconds for one, then fails
+    with SQLAlchemy's ``TimeoutError`` ("QueuePool limit of size 5 overflow 0 reached").
+    """
+    global _pool_options
+    _pool_options = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
+    if _active is not None:
+        _active.use_pool(dict(_pool_options))
 
 
 def active() -> ActiveDatabase:

@@ -47,6 +47,21 @@ class WorldOptions:
     cache: bool = False
     # Read the plan of every SELECT, so a full scan of any table counts its rows (``rows_examined``).
     count_scans: bool = False
+    # Connections the database server accepts at once (PostgreSQL's max_connections); None: no limit.
+    max_connections: int | None = None
+    # Partner latencies other than the usual ones (``[world.partner_latency_ms]``: analytics = 120.0).
+    partner_latency_ms: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """The load an exercise is graded under and ``kata load`` sends by default (``[load]``)."""
+
+    locustfile: str = "locustfile.py"  # in the exercise's folder: the kata's scenario
+    users: int = 50
+    spawn_rate: float = 10.0
+    duration: float = 60.0  # modeled seconds
+    scale: str = "10x8"
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,7 @@ class Spec:
     weights: Mapping[str, float]
     baseline: Mapping[str, Mapping[str, float]]
     world: WorldOptions = WorldOptions()
+    load: LoadSpec | None = None
     lecture: tuple[str, ...] = ()
     endpoint: str = ""
     work_file: str = "app.py"  # the file the student works on
@@ -99,6 +115,7 @@ def _get(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], wher
 def _parse(raw: Mapping[str, Any]) -> Spec:
     profile = _get(raw, "profile", dict, "", {})
     world = _get(raw, "world", dict, "", {})
+    load = _get(raw, "load", dict, "", None)
     return Spec(
         number=str(_get(raw, "number", str, "")),
         slug=str(_get(raw, "slug", str, "")),
@@ -117,6 +134,19 @@ def _parse(raw: Mapping[str, Any]) -> Spec:
             large_tables=_get(world, "large_tables", bool, "world.", False),
             cache=_get(world, "cache", bool, "world.", False),
             count_scans=_get(world, "count_scans", bool, "world.", False),
+            max_connections=_get(world, "max_connections", int, "world.", None),
+            partner_latency_ms=MappingProxyType(
+                {str(k): float(v) for k, v in _get(world, "partner_latency_ms", dict, "world.", {}).items()}
+            ),
+        ),
+        load=None
+        if load is None
+        else LoadSpec(
+            locustfile=_get(load, "locustfile", str, "load.", "locustfile.py"),
+            users=_get(load, "users", int, "load.", 50),
+            spawn_rate=float(_get(load, "spawn_rate", (int, float), "load.", 10.0)),
+            duration=float(_get(load, "duration", (int, float), "load.", 60.0)),
+            scale=_get(load, "scale", str, "load.", "10x8"),
         ),
         lecture=tuple(_get(raw, "lecture", list, "", [])),
         time_limit_factor=float(_get(raw, "time_limit_factor", (int, float), "", 1.0)),

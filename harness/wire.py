@@ -265,6 +265,39 @@ class Block(Message):
     blocking: bool = True
 
 
+# a users host (a locustfile that is a submission) <-> the world
+
+
+@dataclasses.dataclass(frozen=True)
+class Swarm(Message):
+    """world -> users host: run the locustfile's users (``LoadOptions`` as a dict); answered by ``Swarmed``."""
+
+    kind = "swarm"
+    options: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Fetch(Message):
+    """users host -> world: one request of a user, to the app under load; answered by a ``Reply`` with
+    ``{"status", "headers", "body"}``. ``name`` is the locustfile's ``name=`` (its stats line)."""
+
+    kind = "fetch"
+    id: int
+    method: str
+    path: str
+    headers: list[list[str]]
+    body: bytes
+    name: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Swarmed(Message):
+    """users host -> world: every user has stopped (``errors``: exceptions in its tasks, as it reports them)."""
+
+    kind = "swarmed"
+    errors: list[list[Any]] = dataclasses.field(default_factory=list)
+
+
 # --- frames -------------------------------------------------------------------
 
 

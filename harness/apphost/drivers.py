@@ -236,8 +236,8 @@ class _PgConnection(_Connection):
         self._connection = False
 
 
-def engine_through(channel: Channel, dialect: str = "sqlite") -> AsyncEngine:
-    """An engine whose every connection lives in the world (the pool settings are SQLAlchemy's defaults).
+def engine_through(channel: Channel, dialect: str = "sqlite", pool: dict[str, Any] | None = None) -> AsyncEngine:
+    """An engine whose every connection lives in the world (``pool``: the app's settings, else SQLAlchemy's defaults).
 
     The world's database decides the dialect, so the app's SQL is compiled for the server that runs it.
     """
@@ -252,18 +252,29 @@ def engine_through(channel: Channel, dialect: str = "sqlite") -> AsyncEngine:
             return connection
 
         return create_async_engine(
-            "postgresql+asyncpg://world/kata", module=AsyncAdapt_asyncpg_dbapi(asyncpg), async_creator=connect_pg
+            "postgresql+asyncpg://world/kata",
+            module=AsyncAdapt_asyncpg_dbapi(asyncpg),
+            async_creator=connect_pg,
+            **(pool or {}),
         )
     dbapi = AsyncAdapt_aiosqlite_dbapi(driver, sqlite3)  # type: ignore[arg-type]
     # A file URL, never opened: it selects the same pool a file database gets.
-    return create_async_engine("sqlite+aiosqlite:///world.sqlite3", module=dbapi, async_creator=driver.connect)
+    return create_async_engine(
+        "sqlite+aiosqlite:///world.sqlite3", module=dbapi, async_creator=driver.connect, **(pool or {})
+    )
 
 
 class HostDatabase:
     """What ``harness.db`` hands the app in the app host."""
 
     def __init__(self, channel: Channel, dialect: str = "sqlite") -> None:
+        self._channel, self._dialect = channel, dialect
         self.engine = engine_through(channel, dialect)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def use_pool(self, options: dict[str, Any]) -> None:
+        # Called before the app starts (no connection of the old engine is open yet).
+        self.engine = engine_through(self._channel, self._dialect, options)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def warm_up(self) -> None:

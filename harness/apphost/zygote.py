@@ -33,7 +33,7 @@ def preload() -> None:
 
     import harness.cache  # noqa: F401
     import harness.models  # noqa: F401
-    from harness.apphost import runner  # noqa: F401
+    from harness.apphost import runner, users  # noqa: F401
     from harness.db import get_db
 
     warm = fastapi.FastAPI()
@@ -87,6 +87,11 @@ def _child(fd: int, request: dict[str, Any], memory_mb: int | None) -> None:
         lockdown.use_temporary_folder(writable)
         lockdown.limit_resources(memory_mb)
         sock = socket.socket(fileno=fd)
+        if request.get("mode") == "users":  # a locustfile that is a submission: its users, not an app
+            from harness.apphost import users
+
+            users.serve(sock, app_file, lock=lambda: lockdown.install_audit_hook(writable))
+            return
         dialect = str(request.get("dialect", "sqlite"))
         runner.serve(sock, app_file, dialect, lock=lambda: lockdown.install_audit_hook(writable))
     except BaseException:  # nothing of the submission's may outlive this process, nor its errors stop us

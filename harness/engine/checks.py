@@ -21,6 +21,8 @@ from harness.catalog import Exercise, KataError, SubmissionError, resolve_target
 from harness.settings import QueryLatency, env_int
 from harness.world import clock
 from harness.world.hosts import Zygote, host_user
+from harness.world.load import LoadOptions, LoadRun, ResponseCheck, run_load
+from harness.world.locustfile import load as load_locustfile
 from harness.world.measure import RequestMetrics
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.world import Client, Exchange, RequestHung, World
@@ -115,18 +117,45 @@ class Grading:
         ``latency`` replaces the query latency model; ``configure`` may change
         the world before the app starts (slow or failing services...).
         """
-        async with World(
-            scale=scale or profile_scale(self.exercise),
-            seed=seed,
-            latency=latency,
-            large_tables=self.exercise.spec.world.large_tables,
-            cache=self.exercise.spec.world.cache,
-            count_scans=self.exercise.spec.world.count_scans,
+        async with World.of(
+            self.exercise.spec.world, scale=scale or profile_scale(self.exercise), seed=seed, latency=latency
         ) as world:
             if configure is not None:
                 configure(world)
             async with world.serve_hosted(self.hosts, app_file or self.app_file) as client:
                 yield client
+
+    async def load(
+        self,
+        users: int | None = None,
+        duration: float | None = None,
+        rate: float | None = None,
+        scale: str | None = None,
+        seed: int = PUBLIC_SEED,
+        check: ResponseCheck | None = None,
+        configure: Callable[[World], None] | None = None,
+        app_file: Path | None = None,
+    ) -> LoadRun:
+        """The exercise's scenario (its own locustfile, ``[load]``) run against the submission, once per
+        grading run for each set of arguments. ``check`` judges each response (a wrong answer is a failure)."""
+        spec = self.exercise.spec.load
+        if spec is None:
+            raise KataError(f"exercise {self.exercise.number} has no [load] section in exercise.toml")
+        options = LoadOptions(
+            users=users or spec.users,
+            spawn_rate=spec.spawn_rate,
+            duration=duration or spec.duration,
+            rate=rate,
+            seed=seed,
+        )
+        scenario = load_locustfile(self.exercise.folder / spec.locustfile)
+
+        async def run() -> LoadRun:
+            async with self.serve(scale or spec.scale, seed=seed, configure=configure, app_file=app_file) as client:
+                return await run_load(client, scenario, options, check)
+
+        key = ("load", options, scale, check, configure, app_file)
+        return await self.once(key, run)
 
     async def once(self, key: Any, compute: Callable[[], Awaitable[Any]]) -> Any:
         """Compute a measurement once per grading run (checks share them)."""

@@ -64,13 +64,7 @@ async def _measure(
     exercise: Exercise, app: Any, scale: str, seed: int, faults: dict[str, str], warm_up: int
 ) -> tuple[int | None, RequestMetrics, str | None]:
     """The app in this process: a profile is the student's own tool, not a grade (the numbers are the same)."""
-    world = World(
-        scale=scale,
-        seed=seed,
-        large_tables=exercise.spec.world.large_tables,
-        cache=exercise.spec.world.cache,
-        count_scans=exercise.spec.world.count_scans,
-    )
+    world = World.of(exercise.spec.world, scale=scale, seed=seed)
     async with world:
         for service, fault in faults.items():
             getattr(world.services[service], fault)()

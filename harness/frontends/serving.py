@@ -83,7 +83,7 @@ async def serve(
     sock = _bind(host, port)
     try:
         options = world_options or WorldOptions()
-        world = World(scale=scale, large_tables=options.large_tables, cache=options.cache)
+        world = World.of(options, scale=scale)
         async with world:
             with world.services.mocked():  # the app's partner calls reach the world's services
                 app = loader.load_app(app_file)

@@ -259,7 +259,18 @@ class HostConnection(asyncio.Protocol):
         if message.op == "connect":
             if number in self._sql:
                 raise _Refusal("OperationalError", "connection number in use")
+            limit = database.max_connections
+            if limit is not None and database.connections >= limit:
+                for metrics in measure.charged():
+                    metrics.connections_refused += 1
+                kind = "TooManyConnectionsError" if database.engine.dialect.name == "postgresql" else "OperationalError"
+                raise _Refusal(
+                    kind,
+                    f"sorry, too many clients already: the database accepts {limit} connections at once "
+                    f"and {database.connections} are open",
+                )
             self._sql[number] = (await database.engine.connect(), asyncio.Lock())
+            database.connections += 1
             return None
         if number not in self._sql:
             raise _Refusal("OperationalError", "no such connection")
@@ -303,6 +314,7 @@ class HostConnection(asyncio.Protocol):
                     await conn.rollback()
                 elif message.op == "close":
                     del self._sql[number]
+                    database.connections -= 1
                     await conn.close()
                 else:
                     raise _Refusal("NotSupportedError", f"unknown operation {message.op!r}")
@@ -364,7 +376,10 @@ class HostConnection(asyncio.Protocol):
                     await asyncio.wait_for(asyncio.shield(self.closed), SHUTDOWN_SECONDS)
         finally:
             self.fail("the world closed")
+            database = self.world.database
             for conn, _lock in list(self._sql.values()):
+                if database is not None:
+                    database.connections -= 1
                 with contextlib.suppress(Exception):
                     await conn.close()
             self._sql.clear()

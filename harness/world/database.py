@@ -50,7 +50,20 @@ class Database:
         # tables), so a full scan counts the rows it went through.
         self.table_rows: dict[str, int] = {}
         self.count_scans = count_scans
+        # Connections the database server accepts at once (None: no limit); app hosts' connections count.
+        self.max_connections: int | None = None
+        self.connections = 0
+        # The world's own pool never makes an app host wait: the host's pool is the app's (``configure_pool``).
+        engine_kwargs.setdefault("max_overflow", -1)
         self.engine: AsyncEngine = create_async_engine(url, **engine_kwargs)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._attach(self.engine)
+        self._retired: list[AsyncEngine] = []
+
+    def use_pool(self, options: dict[str, Any]) -> None:
+        """In process (``kata serve``): the app's own pool settings (``harness.db.configure_pool``)."""
+        self._retired.append(self.engine)
+        self.engine = create_async_engine(self.url, **options)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._attach(self.engine)
 
@@ -212,7 +225,8 @@ class Database:
                     self.large_tables[table.name] = rows
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        for engine in [*self._retired, self.engine]:
+            await engine.dispose()
 
 
 def _plan_of(

@@ -116,24 +116,25 @@ class Zygote:
             self._copies[key] = copy
         return self._copies[key] / app_file.name
 
-    def fork(self, app_file: Path, dialect: str = "sqlite") -> tuple[socket.socket, int]:
+    def fork(self, app_file: Path, dialect: str = "sqlite", mode: str = "app") -> tuple[socket.socket, int]:
         """A new app host for ``app_file`` (its SQL compiled for ``dialect``): our end of its socket and its pid.
 
         A parent that is gone (a host of the same submission may have killed it) is started again, once.
         """
         try:
-            return self._fork(app_file, dialect)
+            return self._fork(app_file, dialect, mode)
         except (OSError, HostFailed, ValueError):
             self._stop()
-            return self._fork(app_file, dialect)
+            return self._fork(app_file, dialect, mode)
 
-    def _fork(self, app_file: Path, dialect: str) -> tuple[socket.socket, int]:
+    def _fork(self, app_file: Path, dialect: str, mode: str) -> tuple[socket.socket, int]:
         control = self._start()
         placed = self.place(app_file)
         ours, theirs = socket.socketpair()
         try:
             # The grader's temporary folders: a sandboxed host sees none of them (the datasets, the world's files).
-            request = {"app": str(placed), "dialect": dialect, "hide": sorted({tempfile.gettempdir(), shared_tmp()})}
+            hide = sorted({tempfile.gettempdir(), shared_tmp()})
+            request = {"app": str(placed), "dialect": dialect, "mode": mode, "hide": hide}
             socket.send_fds(control, [json.dumps(request).encode()], [theirs.fileno()])
         finally:
             theirs.close()

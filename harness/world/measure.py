@@ -76,6 +76,7 @@ class RequestMetrics:
     cache_ops: list[CacheOp] = field(default_factory=list)
     commits: list[float] = field(default_factory=list)  # when each of its transactions committed
     clients_created: int = 0
+    connections_refused: int = 0  # database connections refused while it ran (the server's connection limit)
     response_bytes: int = 0
     transfer_seconds: float = 0.0
     transfer_start: float | None = None

@@ -13,12 +13,13 @@ recorded on the request being measured.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import math
 import re
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,24 @@ class Service:
     slow_ms: float = 10_000.0
     error_status: int = 500
     calls: int = field(default=0, init=False)
+    # Calls it serves at once (None: any number); the others wait their turn, on the virtual clock.
+    concurrency: int | None = None
+    _slots: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
+
+    def limit(self, calls_at_once: int | None) -> None:
+        """Serve at most ``calls_at_once`` calls at a time (a partner's own capacity); the rest queue."""
+        self.concurrency = calls_at_once
+        self._slots = None
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self.concurrency is None:
+            yield
+            return
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrency)
+        async with self._slots:
+            yield
 
     # Fault injection, for tests.
     def healthy(self) -> None:
@@ -162,17 +181,20 @@ class Services:
             metrics.calls.append(call)
         outcome = "cancelled"
         try:
-            delay = {OK: service.latency_ms, ERROR: service.latency_ms, SLOW: service.slow_ms}.get(
-                service.mode, math.inf
-            ) / 1000
-            limit = _client_read_timeout(request)
-            if limit is not None and delay > limit:
-                await asyncio.sleep(limit)
-                outcome = "timeout"
-                raise httpx.ReadTimeout(f"{service.name} did not answer within {limit:g} s", request=request)
-            if math.isinf(delay):
-                await asyncio.Event().wait()  # hangs until cancelled
-            await asyncio.sleep(delay)
+            async with service.slot():  # a partner at its capacity: the call waits its turn, and its timeout runs
+                delay = {OK: service.latency_ms, ERROR: service.latency_ms, SLOW: service.slow_ms}.get(
+                    service.mode, math.inf
+                ) / 1000
+                limit = _client_read_timeout(request)
+                if limit is not None:
+                    limit = max(0.0, limit - (loop.time() - start))
+                if limit is not None and delay > limit:
+                    await asyncio.sleep(limit)
+                    outcome = "timeout"
+                    raise httpx.ReadTimeout(f"{service.name} did not answer within {limit:g} s", request=request)
+                if math.isinf(delay):
+                    await asyncio.Event().wait()  # hangs until cancelled
+                await asyncio.sleep(delay)
             if service.mode == ERROR:
                 outcome = str(service.error_status)
                 return httpx.Response(service.error_status, json={"error": f"{service.name} unavailable"})

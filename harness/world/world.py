@@ -24,6 +24,7 @@ from harness import cache as caching
 from harness import db
 from harness.apphost.lifespan import lifespan
 from harness.settings import Network, QueryLatency
+from harness.spec import WorldOptions
 from harness.world import measure, postgres
 from harness.world.database import Database
 from harness.world.redis_server import Cache, redis_url_from_env
@@ -180,7 +181,9 @@ class World:
         large_tables: bool = False,
         cache: bool = False,
         count_scans: bool = False,
+        max_connections: int | None = None,
     ) -> None:
+        self.max_connections = max_connections
         self.scale = parse_scale(scale)
         self.seed = seed
         self.latency = latency or QueryLatency.from_env()
@@ -191,6 +194,22 @@ class World:
         self.database: Database | None = None
         self.cache: Cache | None = None
         self._with_cache = cache
+
+    @classmethod
+    def of(cls, options: WorldOptions, scale: str = DEFAULT_SCALE, seed: int = PUBLIC_SEED, **kwargs: Any) -> World:
+        """The world an exercise's ``[world]`` options ask for."""
+        world = cls(
+            scale=scale,
+            seed=seed,
+            large_tables=options.large_tables,
+            cache=options.cache,
+            count_scans=options.count_scans,
+            max_connections=options.max_connections,
+            **kwargs,
+        )
+        for name, ms in options.partner_latency_ms.items():
+            world.services[name].latency_ms = ms
+        return world
 
     async def __aenter__(self) -> World:
         # Every resource registers its own clean-up as soon as it exists, so a
@@ -216,6 +235,7 @@ class World:
             shutil.copyfile(dataset_file(self.scale, self.seed, self.large_tables), path)
             url = f"sqlite+aiosqlite:///{path}"
         database = self.database = Database(url, self.latency, count_scans=self.count_scans)
+        database.max_connections = self.max_connections
         resources.push_async_callback(database.dispose)
         await database.warm_up()
         if self._with_cache:
