@@ -1,4 +1,4 @@
-"""The `kata` command: list, check, watch, hint, reset, profile, serve, grade, compare."""
+"""The `kata` command: list, check, watch, hint, reset, profile, serve, load, report, grade, compare."""
 
 from __future__ import annotations
 
@@ -414,6 +414,120 @@ def serve(
     except KeyboardInterrupt:  # a second Ctrl+C while shutting down
         pass
     console.print("[dim]stopped[/dim]")
+
+
+@app.command()
+def load(
+    exercise_key: Annotated[str, typer.Argument(metavar="NN", help="01, 1 or the slug")],
+    path: PathOption = Path("exercises"),
+    users: Annotated[int | None, typer.Option(min=1, help="Users (closed model; default: the exercise's).")] = None,
+    spawn_rate: Annotated[float | None, typer.Option(min=0.001, help="Users started per second.")] = None,
+    duration: Annotated[str | None, typer.Option(help="Modeled run time: 60s, 2m, 1m30s.")] = None,
+    rate: Annotated[
+        float | None, typer.Option(min=0.001, help="Open model: users arriving per second, whatever the app does.")
+    ] = None,
+    scale: Annotated[str | None, typer.Option(help="Data scale: 5x4, 10x8, 20x10 or 50x20.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the users' random choices (tasks, think times).")] = 1,
+    locustfile: Annotated[
+        Path | None, typer.Option(help="Run this locustfile instead of the exercise's (in a process of its own).")
+    ] = None,
+    as_json: JsonOption = False,
+    csv_prefix: Annotated[
+        str | None, typer.Option("--csv", metavar="PREFIX", help="Write Locust's three CSV files.")
+    ] = None,
+    html: Annotated[Path | None, typer.Option(help="Write a page with latency, histogram and failure charts.")] = None,
+    locust: Annotated[
+        bool, typer.Option("--locust", help="Also run real Locust against `kata serve NN` (real time), side by side.")
+    ] = False,
+    locust_workers: Annotated[
+        int, typer.Option(min=0, help="With --locust: Locust's distributed mode, one master and N workers.")
+    ] = 0,
+    time_limit: TimeLimitOption = 600.0,
+) -> None:
+    """Load test: the exercise's users against your app on the virtual clock (Locust's tables, exact percentiles)."""
+    from dataclasses import replace
+
+    from harness.frontends import load_report, loading
+    from harness.world.loadstats import summary
+    from harness.world.seed import parse_scale
+
+    try:
+        exercise = catalog.find(exercise_key)
+        scale = scale or loading.default_scale(exercise)
+        parse_scale(scale)
+        _work_file(exercise, path)
+        options = loading.default_options(exercise)
+        options = replace(
+            options,
+            users=users or options.users,
+            spawn_rate=spawn_rate or options.spawn_rate,
+            duration=loading.parse_duration(duration) if duration else options.duration,
+            rate=rate,
+            seed=seed,
+        )
+        scenario, trusted = loading.scenario_file(exercise, path, locustfile)
+        with _stdout_to_stderr(as_json), _stopped_after(time_limit):
+            if as_json:
+                run = loading.run(exercise, exercise.app_file(path), options, scale, scenario, trusted)
+            else:
+                with loading.LiveProgress(console, options) as progress:
+                    run = loading.run(exercise, exercise.app_file(path), options, scale, scenario, trusted, progress)
+        real = None
+        if locust or locust_workers:
+            from harness.frontends import locust_real
+
+            with locust_real.served(exercise, path, scale) as url:
+                if not as_json:
+                    console.print(f"[dim]real Locust against {url} for {options.duration:g} s of real time...[/dim]")
+                real = locust_real.run_locust(
+                    scenario, url, options.users, options.spawn_rate, options.duration, locust_workers
+                )
+    except SubmissionError as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+    except (KataError, ValueError) as error:
+        raise _fail(str(error)) from None
+    written = []
+    if csv_prefix:
+        written += load_report.write_csv(run, csv_prefix)
+    if html is not None:
+        written.append(load_report.write_html(run, html, f"kata load {exercise.number}: {exercise.title}"))
+    if as_json:
+        data = summary(run, exercise.name)
+        if real is not None:
+            data["locust"] = load_report.locust_json(real)
+        print(json.dumps(data, indent=2))
+        return
+    _print_load(run, exercise, scenario)
+    if real is not None:
+        for line in load_report.side_by_side(run, real):
+            console.print(escape(line))
+    for file in written:
+        console.print(f"[dim]wrote {file}[/dim]")
+
+
+def _print_load(run, exercise: Exercise, scenario: Path) -> None:  # type: ignore[no-untyped-def]
+    from harness.frontends import load_report
+
+    options = run.options
+    model = (
+        f"{options.users} users ({options.spawn_rate:g}/s)"
+        if options.rate is None
+        else f"open model, {options.rate:g} users/s"
+    )
+    console.print(
+        f"[bold]{exercise.name}[/bold] · {scenario.name} · {model} · {options.duration:g} modeled s "
+        f"· {len(run.samples)} requests"
+    )
+    for table in (
+        load_report.stats_table(run),
+        load_report.percentiles_table(run),
+        load_report.failures_table(run),
+        load_report.exceptions_table(run),
+    ):
+        if table:
+            console.print(escape("\n".join(table)))
+            console.print()
 
 
 SeedOption = Annotated[

@@ -406,18 +406,7 @@ class _Runner:
     # -- the run -----------------------------------------------------------------------
 
     async def _ticker(self) -> None:
-        second = 0
-        while True:
-            second += 1
-            await asyncio.sleep(max(0.0, self.start + second - self.loop.time()))
-            finished = [s for s in self.run.samples]
-            self.run.ticks.append(
-                Tick(float(second), self.active, len(finished), sum(1 for s in finished if s.failure))
-            )
-            if self.progress is not None:
-                self.progress(self.run)
-            if second >= math.ceil(self.options.duration):
-                return
+        await tick_every_second(self.run, self.start, lambda: self.active, self.progress)
 
     async def main(self) -> LoadRun:
         order = assign_classes(self.scenario.users, self.options.users)
@@ -447,6 +436,20 @@ class _Runner:
         self.run.end = max([self.options.duration, *(s.end for s in self.run.samples)])
         self.run.samples.sort(key=lambda s: (s.time, s.user))
         return self.run
+
+
+async def tick_every_second(
+    run: LoadRun, start: float, users: Callable[[], int], progress: Callable[[LoadRun], None] | None
+) -> None:
+    """At each whole modeled second of the run: a ``Tick`` (users then, requests and failures so far)."""
+    loop = asyncio.get_running_loop()
+    second = 0
+    while second < math.ceil(run.options.duration):
+        second += 1
+        await asyncio.sleep(max(0.0, start + second - loop.time()))
+        run.ticks.append(Tick(float(second), users(), len(run.samples), sum(1 for s in run.samples if s.failure)))
+        if progress is not None:
+            progress(run)
 
 
 def assign_classes(users: tuple[UserClass, ...], count: int) -> list[UserClass]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+import math
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from harness import wire
 from harness.catalog import SubmissionError
 from harness.world.boundary import HostConnection
 from harness.world.hosts import HostFailed, Zygote
-from harness.world.load import LoadOptions, LoadRun, ResponseCheck, send_timed
+from harness.world.load import LoadOptions, LoadRun, ResponseCheck, send_timed, tick_every_second
 
 if TYPE_CHECKING:
     from harness.world.world import Client, World
@@ -120,11 +121,18 @@ async def run_hosted_load(
     target: Client,
     options: LoadOptions,
     check: ResponseCheck | None = None,
+    progress: Callable[[LoadRun], None] | None = None,
 ) -> LoadRun:
     """Run the users of ``locustfile`` (a submission) against ``target``; every sample measured here."""
     async with _users_host(world, zygote, locustfile, target, options, check) as host:
         host.start = host.loop.time()
         host.send(wire.Swarm(options=dataclasses.asdict(options)))
+
+        def users() -> int:  # as many as the world asked for by now (the host says nothing we could trust)
+            spawned = math.floor((host.loop.time() - host.start) * options.spawn_rate + 1e-9) + 1
+            return min(options.users, spawned) if options.rate is None else 0
+
+        ticker = host.loop.create_task(tick_every_second(host.run, host.start, users, progress))
         limit = options.duration + options.request_timeout + 30.0
         try:
             swarmed = await asyncio.wait_for(asyncio.shield(host.swarmed), limit)
@@ -135,6 +143,8 @@ async def run_hosted_load(
             ) from None
         except HostFailed as failed:
             raise SubmissionError(f"{locustfile.name}'s users host failed: {failed}") from None
+        finally:
+            ticker.cancel()
         run = host.run
         for entry in swarmed.errors or []:
             if isinstance(entry, list) and len(entry) == 3:
@@ -142,6 +152,5 @@ async def run_hosted_load(
                 run.errors[key] = run.errors.get(key, 0) + (int(entry[2]) if isinstance(entry[2], int) else 1)
         run.end = max([options.duration, *(s.end for s in run.samples)])
         run.samples.sort(key=lambda s: (s.time, s.user))
-        users: set[int] = {s.user for s in run.samples}
-        run.users_started = {"": len(users)}
+        run.users_started = {"": len({s.user for s in run.samples})}
         return run
