@@ -20,7 +20,7 @@ from harness import wire
 from harness.apphost.channel import Channel, WorldError
 from harness.apphost.loop import HostLoop, use_virtual_clocks
 from harness.world.load import LoadOptions, run_load
-from harness.world.locustfile import LocustfileError, Scenario
+from harness.world.locustfile import LocustfileError, Scenario, StopUser
 from harness.world.locustfile import load as load_locustfile
 from harness.world.world import RequestHung
 
@@ -49,6 +49,8 @@ class FetchClient:
         try:
             value = await self._channel.ask(lambda id: wire.Fetch(id, method, target, headers, body, name))
         except WorldError as error:
+            if error.kind == "stop":  # the world ended the run: this user stops
+                raise StopUser() from None
             raise RequestHung(error.text) from None
         response = httpx.Response(value["status"], headers=value["headers"], content=value["body"], request=request)
         return _Answer(response)

@@ -25,6 +25,7 @@ from harness.world.load import LoadOptions, LoadRun, ResponseCheck, run_load
 from harness.world.locustfile import load as load_locustfile
 from harness.world.measure import RequestMetrics
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
+from harness.world.swarm import run_hosted_load
 from harness.world.world import Client, Exchange, RequestHung, World
 
 DEFAULT_HIDDEN_SEED = 2026
@@ -135,9 +136,14 @@ class Grading:
         check: ResponseCheck | None = None,
         configure: Callable[[World], None] | None = None,
         app_file: Path | None = None,
+        locustfile: Path | None = None,
+        max_requests: int | None = None,
     ) -> LoadRun:
         """The exercise's scenario (its own locustfile, ``[load]``) run against the submission, once per
-        grading run for each set of arguments. ``check`` judges each response (a wrong answer is a failure)."""
+        grading run for each set of arguments. ``check`` judges each response (a wrong answer is a failure).
+
+        ``locustfile``: a locustfile that is the submission (exercise 13): its users run in a users host of
+        their own, and the world records what they send."""
         spec = self.exercise.spec.load
         if spec is None:
             raise KataError(f"exercise {self.exercise.number} has no [load] section in exercise.toml")
@@ -147,14 +153,18 @@ class Grading:
             duration=duration or spec.duration,
             rate=rate,
             seed=seed,
+            **({"max_requests": max_requests} if max_requests else {}),
         )
-        scenario = load_locustfile(self.exercise.folder / spec.locustfile)
 
         async def run() -> LoadRun:
             async with self.serve(scale or spec.scale, seed=seed, configure=configure, app_file=app_file) as client:
+                if locustfile is not None:
+                    assert client.world is not None
+                    return await run_hosted_load(client.world, self.hosts, locustfile, client, options, check)
+                scenario = load_locustfile(self.exercise.folder / spec.locustfile)
                 return await run_load(client, scenario, options, check)
 
-        key = ("load", options, scale, check, configure, app_file)
+        key = ("load", options, scale, check, configure, app_file, locustfile)
         return await self.once(key, run)
 
     async def once(self, key: Any, compute: Callable[[], Awaitable[Any]]) -> Any:

@@ -476,11 +476,13 @@ def load(
         if locust or locust_workers:
             from harness.frontends import locust_real
 
-            with locust_real.served(exercise, path, scale) as url:
+            with locust_real.served(exercise, path, scale) as server:
                 if not as_json:
-                    console.print(f"[dim]real Locust against {url} for {options.duration:g} s of real time...[/dim]")
+                    console.print(
+                        f"[dim]real Locust against {server.url} for {options.duration:g} s of real time...[/dim]"
+                    )
                 real = locust_real.run_locust(
-                    scenario, url, options.users, options.spawn_rate, options.duration, locust_workers
+                    scenario, server.url, options.users, options.spawn_rate, options.duration, locust_workers
                 )
     except SubmissionError as error:
         errors.print(f"[red]error:[/red] {error}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.catalog import Exercise, KataError
+from harness.catalog import KATA_ROOT, Exercise, KataError
 
 # The percentiles Locust reports.
 PERCENTILES = (0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0)
@@ -117,10 +118,26 @@ def _locust_command() -> list[str]:
     return [found]
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    log: Path  # what `kata serve` printed: one line per request it answered
+
+    def answered(self) -> list[tuple[str, str, int]]:
+        """(method, path, status) of each request the server answered, from its own log."""
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            match = re.match(r"^([A-Z]+) (\S+) → (\d{3}) ", line)
+            if match:
+                found.append((match[1], match[2], int(match[3])))
+        return found
+
+
 @contextlib.contextmanager
-def served(exercise: Exercise, submission: Path, scale: str) -> Iterator[str]:
-    """`kata serve NN` in a subprocess, until the block ends: its base URL."""
+def served(exercise: Exercise, submission: Path, scale: str) -> Iterator[Server]:
+    """`kata serve NN` in a subprocess, until the block ends: its base URL and its log."""
     port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="kata-serve-")) / "serve.log"
     command = [
         sys.executable,
         "-c",
@@ -134,8 +151,15 @@ def served(exercise: Exercise, submission: Path, scale: str) -> Iterator[str]:
         "--port",
         str(port),
     ]
+    output = log.open("w")
     server = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, text=True
+        command,
+        stdout=output,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+        # The same catalog as ours (a test or a student's checkout may point KATA_HOME elsewhere).
+        env={**os.environ, "KATA_HOME": str(KATA_ROOT), "COLUMNS": "400", "TERM": "dumb", "NO_COLOR": "1"},
     )
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
@@ -148,8 +172,9 @@ def served(exercise: Exercise, submission: Path, scale: str) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise KataError(f"kata serve {exercise.number} did not listen within {SERVER_START_SECONDS:g} s")
             time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
+        yield Server(f"http://127.0.0.1:{port}", log)
     finally:
+        output.close()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGINT)
         try:
@@ -161,10 +186,22 @@ def served(exercise: Exercise, submission: Path, scale: str) -> Iterator[str]:
 
 
 def run_locust(
-    locustfile: Path, host: str, users: int, spawn_rate: float, seconds: float, workers: int = 0
+    locustfile: Path,
+    host: str,
+    users: int,
+    spawn_rate: float,
+    seconds: float,
+    workers: int = 0,
+    user: str | None = None,
 ) -> LocustResult:
-    """Real Locust, headless, against ``host`` for ``seconds`` of real time (``workers``: distributed)."""
+    """Real Locust, headless, against ``host`` for ``seconds`` of real time (``workers``: distributed;
+    ``user``: run it as that user, for a locustfile that is a submission)."""
     folder = Path(tempfile.mkdtemp(prefix="kata-locust-"))
+    shutil.copyfile(locustfile, folder / "locustfile.py")
+    locustfile = folder / "locustfile.py"
+    if user is not None:
+        for path in (folder, locustfile):
+            shutil.chown(path, user=user)
     result_file = folder / "result.json"
     common = ["-f", str(locustfile), "--host", host]
     main = [
@@ -186,13 +223,15 @@ def run_locust(
         "10",
     ]
     processes: list[subprocess.Popen[bytes]] = []
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HOME": str(folder)}
     started = time.perf_counter()
     try:
         if workers:
             port = free_port()
             main += ["--master", "--expect-workers", str(workers), "--master-bind-port", str(port)]
-            master = subprocess.Popen(main, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            master = subprocess.Popen(
+                main, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, user=user
+            )
             processes.append(master)
             for _ in range(workers):
                 processes.append(
@@ -212,10 +251,13 @@ def run_locust(
                         env=env,
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
+                        user=user,
                     )
                 )
         else:
-            master = subprocess.Popen(main, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            master = subprocess.Popen(
+                main, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, user=user
+            )
             processes.append(master)
         try:
             _, stderr = master.communicate(timeout=seconds + 120)

@@ -47,6 +47,8 @@ class LoadOptions:
     rate: float | None = None  # open model: users arriving per second
     seed: int = 1
     request_timeout: float = REQUEST_TIMEOUT_SECONDS
+    # A run stops once this many requests were sent: users that never wait could otherwise send millions.
+    max_requests: int = 100_000
 
     @property
     def model(self) -> str:
@@ -95,6 +97,7 @@ class LoadRun:
     errors: dict[tuple[str, str], int] = field(default_factory=dict)  # (where, exception) -> count
     users_started: dict[str, int] = field(default_factory=dict)  # per user class
     logins: int = 0  # on_start calls that returned
+    truncated: bool = False  # stopped at ``options.max_requests``
     end: float = 0.0  # modeled seconds until the last request finished
 
 
@@ -233,10 +236,13 @@ class _Session:
         self._runner = runner
         self._user = user
         self._class = user_class
+        self.headers: dict[str, str] = {}  # sent with every request (``self.client.headers["Authorization"]``)
 
     def request(
         self, method: str, url: str, name: str | None = None, catch_response: bool = False, **kwargs: Any
     ) -> Any:
+        if self.headers:
+            kwargs["headers"] = {**self.headers, **(kwargs.get("headers") or {})}
         return self._runner.send(self._user, self._class, method.upper(), url, name, catch_response, kwargs)
 
     def get(self, url: str, **kwargs: Any) -> Any:
@@ -291,6 +297,7 @@ class _Runner:
         self.stop_at = self.start + options.duration
         self.run = LoadRun(options)
         self.active = 0
+        self.sent = 0
         self.environment = _Environment(self)
 
     def now(self) -> float:
@@ -313,6 +320,11 @@ class _Runner:
     ) -> LoadResponse:
         if self.loop.time() >= self.stop_at:
             raise StopUser()  # the run is over: no new requests
+        if self.sent >= self.options.max_requests:
+            self.run.truncated = True
+            self.stop_at = min(self.stop_at, self.loop.time())
+            raise StopUser()
+        self.sent += 1
         parts = urlsplit(url)
         path = parts.path or "/"
         if parts.query:

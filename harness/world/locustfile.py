@@ -109,7 +109,7 @@ class User:
     fixed_count = 0
     host: str | None = None
     tasks: Any = []
-    wait_time: Callable[[Any], float] | None = None
+    wait_time: Callable[[Any], float] | None = constant(0)  # Locust's default: no think time at all
 
     def __init__(self, environment: Any = None) -> None:
         self.environment = environment

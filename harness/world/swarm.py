@@ -60,10 +60,21 @@ class UsersConnection(HostConnection):
             super()._dispatch(message)
 
     async def _fetch(self, message: wire.Fetch) -> None:
+        try:
+            await self._answer_fetch(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a malformed request from the host: an error for it, never for us
+            self.send(wire.Reply(message.id, error={"type": "invalid", "message": f"{type(error).__name__}: {error}"}))
+
+    async def _answer_fetch(self, message: wire.Fetch) -> None:
         method = str(message.method).upper()
         path = str(message.path)
         if not path.startswith("/"):
             self.send(wire.Reply(message.id, error={"type": "invalid", "message": f"not a path: {path[:80]}"}))
+            return
+        if self.loop.time() >= self.start + self.options.duration or len(self.run.samples) >= self.options.max_requests:
+            self.send(wire.Reply(message.id, error={"type": "stop", "message": "the run is over"}))
             return
         headers = [(str(k), str(v)) for k, v in message.headers if str(k).lower() not in _RECOMPUTED]
         authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
@@ -74,7 +85,7 @@ class UsersConnection(HostConnection):
             path,
             self.options.request_timeout,
             self.check,
-            {"headers": headers, "content": bytes(message.body)},
+            {"headers": dict(headers), "content": bytes(message.body)},
         )
         label = str(message.name) if message.name else path.partition("?")[0]
         self.run.samples.append(
@@ -150,6 +161,7 @@ async def run_hosted_load(
             if isinstance(entry, list) and len(entry) == 3:
                 key = (str(entry[0])[:200], str(entry[1])[:500])
                 run.errors[key] = run.errors.get(key, 0) + (int(entry[2]) if isinstance(entry[2], int) else 1)
+        run.truncated = run.truncated or len(run.samples) >= options.max_requests
         run.end = max([options.duration, *(s.end for s in run.samples)])
         run.samples.sort(key=lambda s: (s.time, s.user))
         run.users_started = {"": len({s.user for s in run.samples})}
