@@ -3,8 +3,7 @@
 from corpus import Case
 
 MEMBER_LOGIN = (
-    '        self.headers = {"Authorization": f"Bearer {response.json()[\'access_token\']}"}\n\n'
-    "    @task(5)\n"
+    '        self.headers = {"Authorization": f"Bearer {response.json()[\'access_token\']}"}\n\n    @task(5)\n'
 )
 VIEW_TASK = '        self.client.get(f"/tasks/{task_id}", headers=self.headers, name="/tasks/{id}")\n'
 
