@@ -532,6 +532,54 @@ def _print_load(run, exercise: Exercise, scenario: Path) -> None:  # type: ignor
             console.print()
 
 
+@app.command()
+def report(
+    exercise_key: Annotated[str, typer.Argument(metavar="NN", help="01, 1 or the slug")],
+    path: PathOption = Path("exercises"),
+    users: Annotated[int | None, typer.Option(min=1, help="Users (default: the exercise's).")] = None,
+    duration: Annotated[str | None, typer.Option(help="Modeled run time of each run: 60s, 2m.")] = None,
+    markdown_file: Annotated[Path | None, typer.Option("--markdown", help="Also write the cards as markdown.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Also write the cards as an HTML page.")] = None,
+    time_limit: TimeLimitOption = 600.0,
+) -> None:
+    """Optimization cards: the starter and your app under the same load, what changed and what it bought."""
+    from dataclasses import replace
+
+    from harness.engine.cards import markdown
+    from harness.frontends import loading, report_cards
+
+    try:
+        exercise = catalog.find(exercise_key)
+        _work_file(exercise, path)
+        if exercise.work_file != "app.py":
+            raise KataError(f"exercise {exercise.number}'s work is {exercise.work_file}, not an app: use kata load")
+        options = loading.default_options(exercise)
+        options = replace(
+            options,
+            users=users or options.users,
+            duration=loading.parse_duration(duration) if duration else options.duration,
+        )
+        with _stopped_after(time_limit):
+            with console.status("running the starter and your app under the same load..."):
+                comparison, found = report_cards.compare(
+                    exercise, exercise.app_file(path), options, loading.default_scale(exercise)
+                )
+    except SubmissionError as error:
+        errors.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+    except (KataError, ValueError) as error:
+        raise _fail(str(error)) from None
+    title = f"Optimization cards: {exercise.name}"
+    text = markdown(comparison, found, title)
+    console.print(Markdown(text))
+    if markdown_file is not None:
+        markdown_file.write_text(text)
+        console.print(f"[dim]wrote {markdown_file}[/dim]")
+    if html is not None:
+        html.write_text(report_cards.html(comparison, found, title))
+        console.print(f"[dim]wrote {html}[/dim]")
+
+
 SeedOption = Annotated[
     int | None,
     typer.Option("--hidden-seed", help="Seed of the hidden correctness data (default: KATA_HIDDEN_SEED or 2026)."),

@@ -73,6 +73,16 @@ class Sample:
     user: int
     user_class: str
     authorization: str | None = None  # the request's Authorization header (who sent it, as the app sees it)
+    # Where its time went, as the world measured it (ms): statements, partner calls, bytes on the wire.
+    db_ms: float = 0.0
+    external_ms: float = 0.0
+    transfer_ms: float = 0.0
+    rows_examined: int = 0
+
+    @property
+    def waiting_ms(self) -> float:
+        """Time in no statement, no partner call and no transfer: queued (a pool, a blocked loop) or computing."""
+        return max(0.0, self.response_ms - self.db_ms - self.external_ms - self.transfer_ms)
 
     @property
     def end(self) -> float:
@@ -164,6 +174,10 @@ class Timed:
             user=user,
             user_class=user_class,
             authorization=authorization,
+            db_ms=metrics.db_ms if metrics is not None else 0.0,
+            external_ms=metrics.external_ms if metrics is not None else 0.0,
+            transfer_ms=metrics.transfer_ms if metrics is not None else 0.0,
+            rows_examined=metrics.rows_examined if metrics is not None else 0,
         )
 
 
