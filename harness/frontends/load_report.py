@@ -59,10 +59,8 @@ HISTORY_COLUMNS = [
     "Total Max Response Time",
     "Total Average Content Size",
 ]
-FAILURES_COLUMNS = ["Method", "Name", "Error", "Occurrences"]
-
-# Locust's "current" percentiles in the history cover the last 10 seconds.
-HISTORY_WINDOW_SECONDS = 10
+FAILURES_COLUMNS = ["Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"]
+EXCEPTIONS_COLUMNS = ["Count", "Message", "Traceback", "Nodes"]
 
 
 def _ms(value: float) -> str:
@@ -130,7 +128,7 @@ def failures_table(run: LoadRun) -> list[str]:
     if not failures:
         return []
     out = ["Error report", f"{'# occurrences':18} {'Error':100}", f"{'-' * 18}|{'-' * 80}"]
-    out += [f"{count:<18d} {method} {name}: {error}" for method, name, error, count in failures]
+    out += [f"{f.occurrences:<18d} {f.method} {f.name}: {f.error}" for f in failures]
     out.append(f"{'-' * 18}|{'-' * 80}")
     causes = failures_by_cause(run.samples)
     out.append("Failures by cause: " + ", ".join(f"{cause} {n}" for cause, n in causes.items()))
@@ -170,7 +168,9 @@ def _stats_row(r: EntryStats) -> list[str]:
 
 
 def write_csv(run: LoadRun, prefix: str | Path) -> list[Path]:
-    """PREFIX_stats.csv, PREFIX_stats_history.csv and PREFIX_failures.csv, with Locust's columns."""
+    """PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv and PREFIX_exceptions.csv, with Locust's
+    columns. The history has Locust's default rows (Aggregated, cumulative percentiles), one per modeled second;
+    Timestamp, First Seen and Last Seen are modeled seconds since the run began."""
     prefix = str(prefix)
     written = []
     path = Path(f"{prefix}_stats.csv")
@@ -188,9 +188,6 @@ def write_csv(run: LoadRun, prefix: str | Path) -> list[Path]:
         writer = csv.writer(f)
         writer.writerow(HISTORY_COLUMNS)
         for window in time_series(run):
-            recent = sorted(
-                s.response_ms for s in run.samples if window.time - HISTORY_WINDOW_SECONDS < s.end <= window.time + 1e-9
-            )
             done = [s for s in run.samples if s.end <= window.time + 1e-9]
             times = sorted(s.response_ms for s in done)
             writer.writerow(
@@ -201,7 +198,7 @@ def write_csv(run: LoadRun, prefix: str | Path) -> list[Path]:
                     "Aggregated",
                     _number(window.requests),
                     _number(window.failures),
-                    *(_number(percentile(recent, p)) if recent else "N/A" for p in PERCENTILES),
+                    *(_number(percentile(times, p)) if times else "N/A" for p in PERCENTILES),
                     str(window.total_requests),
                     str(window.total_failures),
                     _number(percentile(times, 0.5)),
@@ -217,8 +214,25 @@ def write_csv(run: LoadRun, prefix: str | Path) -> list[Path]:
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(FAILURES_COLUMNS)
-        for method, name, error, count in failures_by_request(run.samples):
-            writer.writerow([method, name, error, str(count)])
+        for line in failures_by_request(run.samples):
+            writer.writerow(
+                [
+                    line.method,
+                    line.name,
+                    line.error,
+                    str(line.occurrences),
+                    _number(line.first_seen),
+                    _number(line.last_seen),
+                ]
+            )
+    written.append(path)
+
+    path = Path(f"{prefix}_exceptions.csv")
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(EXCEPTIONS_COLUMNS)
+        for (where, error), count in run.errors.items():
+            writer.writerow([str(count), error, where, "local"])
     written.append(path)
     return written
 

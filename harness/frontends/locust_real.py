@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,7 @@ def _locust_command() -> list[str]:
 class Server:
     url: str
     log: Path  # what `kata serve` printed: one line per request it answered
+    skip: int = 0  # requests answered before the load (the warm-up)
 
     def answered(self) -> list[tuple[str, str, int]]:
         """(method, path, status) of each request the server answered, from its own log."""
@@ -130,7 +132,7 @@ class Server:
             match = re.match(r"^([A-Z]+) (\S+) → (\d{3}) ", line)
             if match:
                 found.append((match[1], match[2], int(match[3])))
-        return found
+        return found[self.skip :]
 
 
 @contextlib.contextmanager
@@ -159,7 +161,14 @@ def served(exercise: Exercise, submission: Path, scale: str) -> Iterator[Server]
         start_new_session=True,
         text=True,
         # The same catalog as ours (a test or a student's checkout may point KATA_HOME elsewhere).
-        env={**os.environ, "KATA_HOME": str(KATA_ROOT), "COLUMNS": "400", "TERM": "dumb", "NO_COLOR": "1"},
+        env={
+            **os.environ,
+            "KATA_HOME": str(KATA_ROOT),
+            "COLUMNS": "400",
+            "TERM": "dumb",
+            "NO_COLOR": "1",
+            "PYTHONUNBUFFERED": "1",
+        },
     )
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
@@ -172,7 +181,16 @@ def served(exercise: Exercise, submission: Path, scale: str) -> Iterator[Server]
             if time.monotonic() > deadline:
                 raise KataError(f"kata serve {exercise.number} did not listen within {SERVER_START_SECONDS:g} s")
             time.sleep(0.1)
-        yield Server(f"http://127.0.0.1:{port}", log)
+        url = f"http://127.0.0.1:{port}"
+        # One request first: the app's first-request work (a connection, compiled statements) is not load.
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(url + exercise.spec.profile.path, timeout=30).read()
+        server_log = Server(url, log)
+        for _ in range(50):  # its line in the log, so the count below starts after it
+            if server_log.answered():
+                break
+            time.sleep(0.05)
+        yield Server(url, log, skip=len(server_log.answered()))
     finally:
         output.close()
         with contextlib.suppress(ProcessLookupError):
@@ -193,6 +211,7 @@ def run_locust(
     seconds: float,
     workers: int = 0,
     user: str | None = None,
+    csv_prefix: Path | None = None,
 ) -> LocustResult:
     """Real Locust, headless, against ``host`` for ``seconds`` of real time (``workers``: distributed;
     ``user``: run it as that user, for a locustfile that is a submission)."""
@@ -222,6 +241,8 @@ def run_locust(
         "--stop-timeout",
         "10",
     ]
+    if csv_prefix is not None:
+        main += ["--csv", str(csv_prefix)]
     processes: list[subprocess.Popen[bytes]] = []
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HOME": str(folder)}
     started = time.perf_counter()

@@ -95,12 +95,29 @@ def failures_by_cause(samples: Iterable[Sample]) -> dict[str, int]:
     return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
 
 
-def failures_by_request(samples: Iterable[Sample]) -> list[tuple[str, str, str, int]]:
-    """(method, name, error, occurrences), as Locust's failures table lists them."""
-    counted = Counter(
-        (s.method, s.name, s.failure + (f": {s.detail}" if s.detail else "")) for s in samples if s.failure
-    )
-    return [(m, n, e, c) for (m, n, e), c in sorted(counted.items(), key=lambda item: (-item[1], item[0]))]
+@dataclass(frozen=True)
+class FailureLine:
+    """One line of Locust's failures table: a request name and an error, how often, first and last seen."""
+
+    method: str
+    name: str
+    error: str
+    occurrences: int
+    first_seen: float  # modeled seconds since the run began
+    last_seen: float
+
+
+def failures_by_request(samples: Iterable[Sample]) -> list[FailureLine]:
+    """The failures grouped as Locust's failures table groups them, most frequent first."""
+    groups: dict[tuple[str, str, str], list[Sample]] = {}
+    for s in samples:
+        if s.failure:
+            groups.setdefault((s.method, s.name, s.failure + (f": {s.detail}" if s.detail else "")), []).append(s)
+    lines = [
+        FailureLine(m, n, e, len(found), min(f.time for f in found), max(f.time for f in found))
+        for (m, n, e), found in groups.items()
+    ]
+    return sorted(lines, key=lambda line: (-line.occurrences, line.method, line.name, line.error))
 
 
 @dataclass(frozen=True)
