@@ -144,6 +144,14 @@ class Reply(Message):
 
 
 @dataclasses.dataclass(frozen=True)
+class End(Message):
+    """The end of one batch of the world's messages: everything the world sent at one quiet moment.
+    The host runs a batch only once it has all of it, and only when it has nothing else to run."""
+
+    kind = "end"
+
+
+@dataclasses.dataclass(frozen=True)
 class Tick(Message):
     """Time moved on to the app host's next timer (the frame's ``t``)."""
 

@@ -219,7 +219,8 @@ def test_a_partner_at_its_capacity_makes_calls_wait(hosts, tmp_path):
 def test_csv_and_html_files(hosts, tmp_path):
     run_ = run(hosts, one_endpoint(tmp_path, "/fast"), LoadOptions(5, 5, 10))
     files = load_report.write_csv(run_, tmp_path / "out" / "run")
-    assert [f.name for f in files] == ["run_stats.csv", "run_stats_history.csv", "run_failures.csv", "run_exceptions.csv"]
+    parts = ["stats", "stats_history", "failures", "exceptions"]
+    assert [f.name for f in files] == [f"run_{part}.csv" for part in parts]
     stats = files[0].read_text().splitlines()
     assert stats[0].split(",") == load_report.STATS_COLUMNS and stats[-1].startswith(",Aggregated,")
     assert len(files[1].read_text().splitlines()) == 11  # a header and one line per modeled second

@@ -38,18 +38,26 @@ class Channel:
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._last_idle: tuple[int, float | None] | None = None
         self._outbox: list[bytes] = []
+        self._sent_since_idle = False
+        # The world's messages in whole batches (each ends with ``End``): read when they arrive, run only
+        # when the loop has nothing else to do, so what runs when never depends on real time.
+        self._partial: list[wire.Message] = []
+        self._complete: list[wire.Message] = []
+        self._complete_seq: int | None = None
         self.seen = 0
         self.loop: HostLoop | None = None
         self.handlers: dict[type[wire.Message], Callable[[Any], None]] = {}
 
     def attach(self, loop: HostLoop) -> None:
         self.loop = loop
-        loop.add_reader(self.sock.fileno(), self._on_readable)
+        loop.on_quiet = self.deliver
+        loop.on_wait = self.wait_for_world
 
     def send(self, message: wire.Message) -> None:
         """Queue ``message``: the loop sends what is queued before it next waits (``flush``), so a
         statement and the idle that follows it travel as one write, and wake the world once."""
         self._outbox.append(wire.encode(message))
+        self._sent_since_idle = True
 
     def flush(self) -> None:
         if not self._outbox:
@@ -80,35 +88,50 @@ class Channel:
         return reply.value
 
     def idle(self, next_timer: float | None) -> None:
+        """Nothing left to run: say so (it also ends the batch of what this host sent), and send it all."""
         state = (self.seen, next_timer)
-        if state != self._last_idle:
+        if state != self._last_idle or self._sent_since_idle:
             self._last_idle = state
-            self.send(wire.Idle(self.seen, next_timer))
+            self._outbox.append(wire.encode(wire.Idle(self.seen, next_timer)))
+            self._sent_since_idle = False
         self.flush()
 
-    def _read(self, wait: bool = False) -> list[wire.Message]:
-        """What has arrived (``wait``: block until something has)."""
+    def _read(self, wait: bool = False) -> None:
+        """Take what has arrived into batches (``wait``: block until something has)."""
         if wait:
             select.select([self.sock], [], [])
         try:
             data = self.sock.recv(1 << 20)
         except BlockingIOError:
-            return []
+            return
         if not data:
             os._exit(0)  # the world is gone: nothing left to serve
-        messages = []
         for frame in self._framer.feed(data):
             message, t, seq = wire.decode(frame)
             if t is not None and self.loop is not None:
                 self.loop.set_time(t)
-            if seq is not None:
-                self.seen = seq
-            messages.append(message)
-        return messages
+            if isinstance(message, wire.End):
+                self._complete.extend(self._partial)
+                self._partial = []
+                self._complete_seq = seq
+            else:
+                self._partial.append(message)
 
-    def _on_readable(self) -> None:
-        for message in self._read():
+    def deliver(self) -> bool:
+        """Run every whole batch that has arrived; False if there was none."""
+        self._read()
+        if self._complete_seq is None:
+            return False
+        batch, self._complete = self._complete, []
+        self.seen, self._complete_seq = self._complete_seq, None
+        for message in batch:
             self._dispatch(message)
+        return True
+
+    def wait_for_world(self) -> None:
+        """Block until a whole batch of the world's has arrived."""
+        while self._complete_seq is None:
+            self._read(wait=True)
 
     def _dispatch(self, message: wire.Message) -> None:
         if isinstance(message, wire.Reply):
@@ -142,15 +165,20 @@ class Channel:
 
             return asyncio.run_coroutine_threadsafe(asked(), loop).result()
         number = self.next_id()
-        self.send(make(number, True))
+        self.send(make(number, True))  # a blocking message ends this host's batch: the world runs it now
+        self._sent_since_idle = False
         self.flush()
         reply: wire.Reply | None = None
         while reply is None:
-            for message in self._read(wait=True):
-                if reply is None and isinstance(message, wire.Reply) and message.id == number:
-                    reply = message
-                    continue
-                loop.call_soon(self._dispatch, message)  # after the wait, in order
+            self._read(wait=True)
+            for queue in (self._complete, self._partial):
+                for message in queue:
+                    if isinstance(message, wire.Reply) and message.id == number:
+                        reply = message
+                        queue.remove(message)  # the rest runs after the wait, at the next quiet moment
+                        break
+                if reply is not None:
+                    break
         if reply.error is not None:
             raise WorldError(str(reply.error.get("type", "")), str(reply.error.get("message", "")))
         return reply.value

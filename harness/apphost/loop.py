@@ -27,6 +27,7 @@ class _HostSelector(WrappedSelector):
         self._loop = loop
 
     def select(self, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        # The world's socket is not among these: its messages run only at a quiet moment (below).
         loop = self._loop
         events = self._real.select(0)
         if events or timeout == 0:
@@ -41,8 +42,11 @@ class _HostSelector(WrappedSelector):
         if events:
             loop.on_flush()
             return events
+        if loop.on_quiet():  # a whole batch of the world's messages: run it
+            return []
         loop.on_idle(loop.next_timer())  # sends what is queued, and the idle, in one write
-        return self._real.select(None)  # until the world sends something
+        loop.on_wait()  # until the world's next batch is here
+        return []
 
 
 class HostLoop(asyncio.SelectorEventLoop):
@@ -56,6 +60,8 @@ class HostLoop(asyncio.SelectorEventLoop):
         self.thread_id = threading.get_ident()
         self.on_idle = on_idle
         self.on_flush = on_flush
+        self.on_quiet: Callable[[], bool] = lambda: False  # runs what the world sent (``Channel.deliver``)
+        self.on_wait: Callable[[], None] = lambda: None  # waits for the world (``Channel.wait_for_world``)
         self._selector = _HostSelector(self._selector, self)  # type: ignore[has-type]
 
     def time(self) -> float:

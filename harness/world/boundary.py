@@ -93,18 +93,26 @@ class HostConnection(asyncio.Protocol):
         self._partner_connections: set[int] = set()
         # Work done while no request is open (the app's startup, tasks of its own between requests).
         self.background = measure.RequestMetrics("APP", "outside any request", start=self.loop.time())
+        # The host's messages in whole batches (each ends where the host stops: Idle, or a blocking
+        # message), run at the world's quiet moments; ours go out the same way (``flush``, ending in End).
+        self._pending: list[wire.Message] = []
+        self._batches: list[wire.Message] = []
+        self._outbox: list[bytes] = []
+        virtual = clock.virtual_loop()
+        if virtual is not None:
+            virtual.hosts.append(self)
 
     # The clock rule ------------------------------------------------------------
 
     def _hold(self) -> None:
         loop = clock.virtual_loop()
         if loop is not None:
-            loop.in_flight.count += 1
+            loop.hosts_busy += 1
 
     def _release(self) -> None:
         loop = clock.virtual_loop()
         if loop is not None:
-            loop.in_flight.count -= 1
+            loop.hosts_busy -= 1
 
     def send(self, message: wire.Message, unblocks: bool = False) -> None:
         if self.state == "dead" or self.transport is None:
@@ -116,7 +124,29 @@ class HostConnection(asyncio.Protocol):
             if self._tick is not None:
                 self._tick.cancel()
                 self._tick = None
-        self.transport.write(wire.encode(message, t=self.loop.time(), seq=self.seq))
+        self._outbox.append(wire.encode(message, t=self.loop.time(), seq=self.seq))
+        if clock.virtual_loop() is None:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send what is queued as one batch, ending in ``End`` (at a quiet moment of the world's)."""
+        if not self._outbox or self.state == "dead" or self.transport is None:
+            return
+        self.seq += 1
+        self._outbox.append(wire.encode(wire.End(), t=self.loop.time(), seq=self.seq))
+        data, self._outbox = b"".join(self._outbox), []
+        self.transport.write(data)
+
+    def deliver(self) -> bool:
+        """Run the host's whole batches that have arrived; False if there were none."""
+        if not self._batches:
+            return False
+        batch, self._batches = self._batches, []
+        for message in batch:
+            if self.state == "dead":
+                break
+            self._dispatch(message)
+        return True
 
     def _on_idle(self, message: wire.Idle) -> None:
         if self.state != "busy" or message.seen != self.seq:
@@ -155,9 +185,14 @@ class HostConnection(asyncio.Protocol):
         try:
             for frame in self.framer.feed(data):
                 message, _t, _seq = wire.decode(frame)  # what the host says the time is means nothing
-                self._dispatch(message)
+                self._pending.append(message)
+                if _ends_batch(message):
+                    self._batches.extend(self._pending)
+                    self._pending = []
         except (wire.ProtocolError, TypeError, ValueError, KeyError) as error:
             self.fail(f"the app host broke the grader's protocol ({error})")
+        if clock.virtual_loop() is None:
+            self.deliver()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.fail(f"{ENDED}: {CRASH_HINT}")
@@ -168,6 +203,9 @@ class HostConnection(asyncio.Protocol):
         if self.state == "busy":
             self._release()
         self.state = "dead"
+        virtual = clock.virtual_loop()
+        if virtual is not None and self in virtual.hosts:
+            virtual.hosts.remove(self)
         self.failure = self.failure or reason
         kill(self.pid)
         if self.transport is not None:
@@ -385,6 +423,13 @@ class HostConnection(asyncio.Protocol):
             self._sql.clear()
             for task in list(self._tasks.values()):
                 task.cancel()
+
+
+def _ends_batch(message: wire.Message) -> bool:
+    """Where a host stops and waits for the world: idle, or blocked on one reply."""
+    if isinstance(message, wire.Idle | wire.Loaded):  # Loaded: a host that failed to import sends nothing after
+        return True
+    return isinstance(message, wire.Block | wire.Call) and message.blocking is True
 
 
 class _Refusal(Exception):
