@@ -40,9 +40,13 @@ class AdminUser(HttpUser):
     @task(3)
     def dashboard(self):
         org_id = random.randint(1, 4)
-        self.client.get(f"/organizations/{org_id}/dashboard", headers=self.headers, name="/organizations/{id}/dashboard")
+        self.client.get(
+            f"/organizations/{org_id}/dashboard", headers=self.headers, name="/organizations/{id}/dashboard"
+        )
 
     @task(1)
     def members(self):
         org_id = random.randint(1, 4)
-        self.client.get(f"/organizations/{org_id}/members", headers=self.headers, name="/organizations/{id}/members")
+        self.client.get(
+            f"/organizations/{org_id}/members", headers=self.headers, name="/organizations/{id}/members"
+        )
