@@ -106,12 +106,11 @@ async def one_login_per_user(g: Grading) -> str:
     users = run.options.users
     logins = _logins(run)
     if not run.samples:
-        raise CheckFailed("your users sent no request at all: do the classes have @task methods?")
+        raise CheckFailed("your users sent no request at all in a minute of modeled time")
     if len(logins) != users:
         raise CheckFailed(
-            f"{users} users logged in {len(logins)} times in {run.options.duration:g} modeled seconds: log in once "
-            "per user, in on_start, and keep the token for every request of that user"
-            + (" (log in inside a task and every task pays for a login)" if len(logins) > users else "")
+            f"{users} users logged in {len(logins)} times in {run.options.duration:g} modeled seconds (expected "
+            f"{users}: the scenario's users log in once each, when they start, and keep their token)"
         )
     unknown = [s for s in _others(run) if s.authorization not in record.roles]
     if unknown:
@@ -137,8 +136,8 @@ async def user_mix(g: Grading) -> str:
         # Locust splits users by weight, not at random: the count is exact, give or take one user.
         if abs(counted.get(role, 0) - wanted * users) > 1:
             raise CheckFailed(
-                f"{counted.get(role, 0)} of {users} logged-in users were {role}s ({shares[role]:.0%}); the scenario "
-                f"has {wanted:.0%} {role}s: one user class per kind of user, with weights 4 and 1 (weight = ...)"
+                f"{counted.get(role, 0)} of {users} logged-in users were {role}s ({shares[role]:.0%}); expected "
+                f"{wanted:.0%} {role}s, give or take one user (the scenario has members and admins, 4 to 1)"
             )
     return ", ".join(f"{counted.get(r, 0)} {r}s" for r in ROLES)
 
@@ -162,7 +161,7 @@ async def task_mix(g: Grading) -> str:
                 raise CheckFailed(
                     f"{share:.0%} of the {role}s' {len(chosen)} requests went to {name}; the scenario has "
                     f"{wanted:.0%}, give or take {allowed:.0%} (task weights "
-                    f"{', '.join(f'{n} {w:g}' for n, w in weights.items())}): use @task(weight) on each task"
+                    f"{', '.join(f'{n} {w:g}' for n, w in weights.items())})"
                 )
         other = sorted(set(counted) - set(weights))
         if other:
@@ -180,13 +179,12 @@ async def grouped_names(g: Grading) -> str:
         for name in sorted(used):
             if re.search(r"/\d+(/|$)", name):
                 raise CheckFailed(
-                    f"the stats line {name!r} has an id in it: requests to {template} should share one line, "
-                    f"name={template!r}"
+                    f"the stats line {name!r} has an id in it: expected one line for all requests to {template}"
                 )
         if len(used) > 1:
             raise CheckFailed(
-                f"requests to {template} are split over {len(used)} stats lines ({', '.join(sorted(used))}): "
-                f"give them one name, name={template!r}"
+                f"requests to {template} are split over {len(used)} stats lines ({', '.join(sorted(used))}); "
+                "expected one"
             )
     return f"{len(names)} stats lines, one per endpoint"
 
@@ -199,10 +197,12 @@ async def varied_data(g: Grading) -> str:
     if len(tasks) < wanted:
         raise CheckFailed(
             f"the members asked for {len(tasks)} distinct task ids ({', '.join(sorted(tasks, key=int)[:5])}); "
-            f"real members read different tasks: pick ids at random within the data (at least {wanted} distinct)"
+            f"expected at least {wanted} distinct ids within the data (real members read different tasks)"
         )
     if len(projects) < 2:
-        raise CheckFailed(f"every project list was for project {', '.join(projects) or '(none)'}: vary the ids")
+        raise CheckFailed(
+            f"every project list was for project {', '.join(projects) or '(none)'}: expected at least 2 projects"
+        )
     return f"{len(tasks)} distinct tasks, {len(projects)} distinct projects"
 
 
@@ -211,7 +211,7 @@ async def think_time(g: Grading) -> str:
     if run.truncated and max(s.end for s in run.samples) < run.options.duration / 2:
         raise CheckFailed(
             f"the run stopped after {len(run.samples)} requests in {max(s.end for s in run.samples):.1f} modeled "
-            "seconds: your users never pause (give every class a wait_time)"
+            "seconds (at most a few thousand in a minute are expected): your users never pause"
         )
     by_user: dict[str, list[Sample]] = {}
     for sample in _others(run):
@@ -233,8 +233,7 @@ async def think_time(g: Grading) -> str:
             worst = min(gaps) if too_short else max(gaps)
             raise CheckFailed(
                 f"{len(too_short) + len(too_long)} of the {role}s' {len(gaps)} pauses between an answer and the next "
-                f"request were outside {low:g}-{high:g} s (one was {worst:.2f} s): give the class "
-                f"wait_time = between({low:g}, {high:g})"
+                f"request were outside the expected {low:g}-{high:g} s (one was {worst:.2f} s)"
             )
         said.append(f"{role}s {min(gaps):.2f}-{max(gaps):.2f} s")
     return "think times: " + ", ".join(said)

@@ -52,7 +52,7 @@ CASES = {
             )
         ],
         {"one_login_per_user", "think_time"},
-        "log in once per user, in on_start",
+        "the scenario's users log in once each",
         "a fresh login inside a task: every task pays for a login",
         file="locustfile.py",
     ),
@@ -60,8 +60,8 @@ CASES = {
         "13",
         "solutions",
         [("    wait_time = between(2, 5)\n", "")],
-        {"think_time"},
-        "give every class a wait_time",
+        {"think_time", "one_login_per_user"},
+        "your users never pause",
         "members without a wait_time: Locust's default is no pause at all",
         file="locustfile.py",
     ),
@@ -79,7 +79,7 @@ CASES = {
         "solutions",
         [("    weight = 4\n", "    weight = 1\n")],
         {"user_mix"},
-        "the scenario has 80% members",
+        "expected 80% members",
         "members and admins in equal numbers",
         file="locustfile.py",
     ),
@@ -88,7 +88,7 @@ CASES = {
         "solutions",
         [("    @task(5)\n", "    @task\n"), ("    @task(3)\n    def view_task", "    @task\n    def view_task")],
         {"task_mix"},
-        "use @task(weight) on each task",
+        "requests went to /projects/{id}/tasks",
         "the members' tasks picked half and half",
         file="locustfile.py",
     ),
@@ -126,3 +126,26 @@ CASES = {
         file="locustfile.py",
     ),
 }
+
+CASES["13_only_runs_in_the_kata"] = Case(
+    "13",
+    "solutions",
+    [
+        (
+            '        email = f"member{random.randint(1, 50)}@example.com"\n',
+            '        email = f"member{self.kata_random.randint(1, 50)}@example.com"  # the kata runner\'s own\n',
+        ),
+        (
+            '        response = self.client.post("/auth/login", json={"email": "admin@example.com", '
+            '"password": "adminpass123"})\n',
+            "        self.kata_random.random()\n"
+            '        response = self.client.post("/auth/login", json={"email": "admin@example.com", '
+            '"password": "adminpass123"})\n',
+        ),
+    ],
+    {"real_locust"},
+    "answered no request",
+    "leans on an attribute of the kata's runner that real Locust's users do not have: every user fails on_start "
+    "in Locust",
+    file="locustfile.py",
+)

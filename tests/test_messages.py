@@ -81,6 +81,19 @@ GIVEAWAYS: dict[str, tuple[str, ...]] = {
     "08": ("assert_max_queries", "constant_queries", "status code", "name them"),
     "09": ("create", "index the expression", "bare column", "comes first"),
     "10": ("cache.get", "cache.set", "cache.delete", "delete", "get_cache", "ex=", "org:"),
+    "12": ("db.close()", "db.commit()", "db.begin()", "before the call", "short-lived session"),
+    "11": ("run_in_threadpool", "to_thread", "run_in_executor", "AsyncClient", "thread pool", "`def`"),
+    "13": ("on_start", "between(", "@task(", "weight = ", "name=", "random.randint"),
+    "14": (
+        "selectinload",
+        "joinedload",
+        "asyncio.gather",
+        "GZipMiddleware",
+        "CREATE INDEX",
+        "AsyncClient",
+        "run_in_threadpool",
+        "lower(email)",
+    ),
 }
 EXERCISES = {exercise.name[:2]: exercise for exercise in catalog.exercises()}
 # Raise CheckFailed with (part of) what they are given.

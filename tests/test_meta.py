@@ -135,6 +135,8 @@ def test_recorded_baselines_match_the_pristine_starters(exercise):
     baseline = exercise.spec.baseline
     assert baseline, f"{exercise.name}/exercise.toml records no [baseline]"
     for scale, recorded in baseline.items():
+        if scale == "load":  # the starter under load: tests/test_load_baseline.py (make test-platforms)
+            continue
         measured = profiling.profile(exercise, exercise.app_file(catalog.CATALOG_DIR), scale).to_dict()
         drift = {k: (v, measured[k]) for k, v in recorded.items() if measured[k] != v}
         assert not drift, f"{exercise.name} at {scale}: recorded vs measured {drift}"

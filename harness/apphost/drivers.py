@@ -236,12 +236,14 @@ class _PgConnection(_Connection):
         self._connection = False
 
 
-def engine_through(channel: Channel, dialect: str = "sqlite", pool: dict[str, Any] | None = None) -> AsyncEngine:
+def engine_through(
+    channel: Channel, dialect: str = "sqlite", pool: dict[str, Any] | None = None, driver: _Driver | None = None
+) -> AsyncEngine:
     """An engine whose every connection lives in the world (``pool``: the app's settings, else SQLAlchemy's defaults).
 
     The world's database decides the dialect, so the app's SQL is compiled for the server that runs it.
     """
-    driver = _Driver(channel)
+    driver = driver or _Driver(channel)  # one per host: its connection numbers are the world's keys
     if dialect == "postgresql":
         import asyncpg
         from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
@@ -269,12 +271,13 @@ class HostDatabase:
 
     def __init__(self, channel: Channel, dialect: str = "sqlite") -> None:
         self._channel, self._dialect = channel, dialect
-        self.engine = engine_through(channel, dialect)
+        self._driver = _Driver(channel)
+        self.engine = engine_through(channel, dialect, driver=self._driver)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def use_pool(self, options: dict[str, Any]) -> None:
         # Called before the app starts (no connection of the old engine is open yet).
-        self.engine = engine_through(self._channel, self._dialect, options)
+        self.engine = engine_through(self._channel, self._dialect, options, self._driver)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def warm_up(self) -> None:

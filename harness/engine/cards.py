@@ -21,9 +21,10 @@ from __future__ import annotations
 import difflib
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from harness.world.load import LoadRun, Sample
+from harness.world.load import LoadOptions, LoadRun, Sample
 from harness.world.loadstats import failures_by_cause, percentile
 
 # Words a fix of each kind is usually made of, to pick its lines out of the diff.
@@ -67,18 +68,27 @@ def _figures(values: dict[str, float]) -> str:
     )
 
 
-@dataclass
-class Comparison:
-    before: LoadRun
-    after: LoadRun
-    diff: list[str] = field(default_factory=list)
+@dataclass(frozen=True)
+class Figures:
+    """One endpoint (or ``Aggregated``) of a load run, as much as a card needs: recordable in exercise.toml."""
+
+    requests: int
+    failures: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    queries: float  # the median request's
+    external_ms: float
+    response_bytes: float
+    rows_examined: float
+    waiting_p95_ms: float  # time in no query, call or transfer
+    causes: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, float]:
+        return {"p95_ms": self.p95_ms, "failures": self.failures, "requests": self.requests, "queries": self.queries}
 
 
-def _by_name(run: LoadRun) -> dict[tuple[str, str], list[Sample]]:
-    groups: dict[tuple[str, str], list[Sample]] = {}
-    for sample in run.samples:
-        groups.setdefault((sample.method, sample.name), []).append(sample)
-    return groups
+TOTAL = "Aggregated"
 
 
 def _median(samples: Sequence[Sample], value: Callable[[Sample], float]) -> float:
@@ -86,14 +96,55 @@ def _median(samples: Sequence[Sample], value: Callable[[Sample], float]) -> floa
     return float(statistics.median(ok)) if ok else 0.0
 
 
-def _summary(samples: Sequence[Sample]) -> dict[str, float]:
-    times = sorted(s.response_ms for s in samples)
+def figures(run: LoadRun) -> dict[str, Figures]:
+    """Per endpoint ("GET /name") and in all (``Aggregated``): what the cards compare."""
+    groups: dict[str, list[Sample]] = {}
+    for sample in run.samples:
+        groups.setdefault(f"{sample.method} {sample.name}", []).append(sample)
+    groups[TOTAL] = list(run.samples)
+    found = {}
+    for name, samples in groups.items():
+        times = sorted(s.response_ms for s in samples)
+        found[name] = Figures(
+            requests=len(samples),
+            failures=sum(1 for s in samples if s.failure),
+            p50_ms=percentile(times, 0.5),
+            p95_ms=percentile(times, 0.95),
+            p99_ms=percentile(times, 0.99),
+            queries=_median(samples, lambda s: s.queries),
+            external_ms=_median(samples, lambda s: s.external_ms),
+            response_bytes=_median(samples, lambda s: s.response_bytes),
+            rows_examined=_median(samples, lambda s: s.rows_examined),
+            waiting_p95_ms=percentile(sorted(s.waiting_ms for s in samples), 0.95),
+            causes=failures_by_cause(samples),
+        )
+    return found
+
+
+def recorded(table: Any) -> dict[str, Figures]:
+    """Figures as exercise.toml records them (``[baseline.load."GET /name"]``)."""
+    found = {}
+    for name, row in dict(table).items():
+        values = dict(row)
+        values["causes"] = dict(values.get("causes", {}))
+        found[str(name)] = Figures(**values)
+    return found
+
+
+def to_record(found: dict[str, Figures]) -> dict[str, dict[str, Any]]:
+    """Figures as plain values, for exercise.toml."""
     return {
-        "p95_ms": percentile(times, 0.95),
-        "failures": float(sum(1 for s in samples if s.failure)),
-        "requests": float(len(samples)),
-        "queries": _median(samples, lambda s: s.queries),
+        name: {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(f).items()}
+        for name, f in found.items()
     }
+
+
+@dataclass
+class Comparison:
+    before: dict[str, Figures]
+    after: dict[str, Figures]
+    diff: list[str] = field(default_factory=list)
+    options: LoadOptions | None = None
 
 
 def diff_lines(starter: str, submission: str) -> list[str]:
@@ -110,7 +161,12 @@ def diff_lines(starter: str, submission: str) -> list[str]:
 def fix_lines(kind: str, diff: Sequence[str], limit: int = 4) -> list[str]:
     """The diff lines a fix of this kind is made of (added lines first), or the first changed lines."""
     words = FIX_WORDS.get(kind, ())
-    code = [line for line in diff if not line[2:].startswith(("#", '"""'))]
+    # Code, not prose: a comment or a docstring's sentence names the fix without being it.
+    code = [
+        line
+        for line in diff
+        if not line[2:].startswith(("#", '"""')) and any(mark in line for mark in ("(", "=", "import "))
+    ]
     chosen = [line for line in code if line.startswith("+") and any(w in line for w in words)]
     chosen += [line for line in code if line.startswith("-") and any(w in line for w in words)]
     return (chosen or [line for line in code if line.startswith("+")])[:limit]
@@ -123,98 +179,103 @@ def _percent(before: float, after: float) -> str:
 def cards(comparison: Comparison) -> list[Card]:
     """Every measured improvement of the submission over the starter, one card per kind and endpoint."""
     found: list[Card] = []
-    before_groups, after_groups = _by_name(comparison.before), _by_name(comparison.after)
-    for key in sorted(set(before_groups) & set(after_groups), key=lambda k: (k[1], k[0])):
-        old, new = before_groups[key], after_groups[key]
-        name = f"{key[0]} {key[1]}"
-        b, a = _summary(old), _summary(new)
-        impact = f"{_percent(b['p95_ms'], a['p95_ms'])} p95 reduction ({b['p95_ms']:.0f} -> {a['p95_ms']:.0f} ms)"
-
+    for name in sorted(set(comparison.before) & set(comparison.after) - {TOTAL}):
+        old, new = comparison.before[name], comparison.after[name]
+        impact = f"{_percent(old.p95_ms, new.p95_ms)} p95 reduction ({old.p95_ms:.0f} -> {new.p95_ms:.0f} ms)"
         measured: list[tuple[str, str, str, str]] = []  # kind, title, problem, impact beyond p95
-
-        queries_b, queries_a = b["queries"], a["queries"]
-        if queries_b >= 2 * max(queries_a, 1) and queries_b - queries_a >= 3:
+        if old.queries >= 2 * max(new.queries, 1) and old.queries - new.queries >= 3:
             measured.append(
                 (
                     "queries",
                     f"fewer queries in {name}",
-                    f"{queries_b:g} DB queries per request on {name} (median), {queries_a:g} after",
-                    f"; {queries_b:g} -> {queries_a:g} queries per request",
+                    f"{old.queries:g} DB queries per request on {name} (median), {new.queries:g} after",
+                    f"; {old.queries:g} -> {new.queries:g} queries per request",
                 )
             )
-        ext_b, ext_a = _median(old, lambda s: s.external_ms), _median(new, lambda s: s.external_ms)
-        if ext_b >= 1.3 * ext_a and ext_b - ext_a >= 50:
+        if old.external_ms >= 1.3 * new.external_ms and old.external_ms - new.external_ms >= 50:
             measured.append(
                 (
                     "external",
                     f"partner calls at once in {name}",
-                    f"{ext_b:.0f} ms per request waiting for partner APIs on {name}, {ext_a:.0f} ms after",
+                    f"{old.external_ms:.0f} ms per request waiting for partner APIs on {name}, "
+                    f"{new.external_ms:.0f} ms after",
                     "",
                 )
             )
-        bytes_b, bytes_a = _median(old, lambda s: s.response_bytes), _median(new, lambda s: s.response_bytes)
-        if bytes_b >= 2 * max(bytes_a, 1) and bytes_b - bytes_a >= 1000:
+        if old.response_bytes >= 2 * max(new.response_bytes, 1) and old.response_bytes - new.response_bytes >= 1000:
             measured.append(
                 (
                     "bytes",
                     f"smaller responses from {name}",
-                    f"{bytes_b:,.0f} bytes per response on {name}, {bytes_a:,.0f} after",
-                    f"; {_percent(bytes_b, bytes_a)} fewer bytes",
+                    f"{old.response_bytes:,.0f} bytes per response on {name}, {new.response_bytes:,.0f} after",
+                    f"; {_percent(old.response_bytes, new.response_bytes)} fewer bytes",
                 )
             )
-        rows_b, rows_a = _median(old, lambda s: s.rows_examined), _median(new, lambda s: s.rows_examined)
-        if rows_b >= 10 * max(rows_a, 1) and rows_b - rows_a >= 1000:
+        if old.rows_examined >= 10 * max(new.rows_examined, 1) and old.rows_examined - new.rows_examined >= 1000:
             measured.append(
                 (
                     "rows",
                     f"an index for {name}",
-                    f"{rows_b:,.0f} rows examined per request on {name} (a full scan), {rows_a:,.0f} after",
+                    f"{old.rows_examined:,.0f} rows examined per request on {name} (a full scan), "
+                    f"{new.rows_examined:,.0f} after",
                     "",
                 )
             )
-        wait_b = percentile(sorted(s.waiting_ms for s in old), 0.95)
-        wait_a = percentile(sorted(s.waiting_ms for s in new), 0.95)
-        if wait_b >= 50 and wait_b >= 2 * wait_a:
+        if old.waiting_p95_ms >= 50 and old.waiting_p95_ms >= 2 * new.waiting_p95_ms:
             measured.append(
                 (
                     "waiting",
                     f"no more queueing in {name}",
-                    f"p95 of {wait_b:.0f} ms per request on {name} in no query, call or transfer: waiting for a "
-                    f"blocked event loop or a connection; {wait_a:.0f} ms after",
+                    f"p95 of {old.waiting_p95_ms:.0f} ms per request on {name} in no query, call or transfer: "
+                    f"waiting for a blocked event loop or a connection; {new.waiting_p95_ms:.0f} ms after",
                     "",
                 )
             )
-        if b["failures"] > a["failures"]:
-            causes = ", ".join(f"{c} {n}" for c, n in failures_by_cause(old).items())
+        if old.failures > new.failures:
+            causes = ", ".join(f"{c} {n}" for c, n in old.causes.items())
             measured.append(
                 (
                     "failures",
-                    f"failures gone from {name}" if not a["failures"] else f"fewer failures in {name}",
-                    f"{b['failures']:.0f} of {b['requests']:.0f} requests to {name} failed under load ({causes})",
-                    f"; failures {b['failures']:.0f} -> {a['failures']:.0f}",
+                    f"failures gone from {name}" if not new.failures else f"fewer failures in {name}",
+                    f"{old.failures} of {old.requests} requests to {name} failed under load ({causes})",
+                    f"; failures {old.failures} -> {new.failures}",
                 )
             )
         for kind, title, problem, extra in measured:
-            found.append(Card(kind, name, title, problem, fix_lines(kind, comparison.diff), b, a, impact + extra))
+            card = Card(
+                kind,
+                name,
+                title,
+                problem,
+                fix_lines(kind, comparison.diff),
+                old.summary(),
+                new.summary(),
+                impact + extra,
+            )
+            found.append(card)
     return found
 
 
 def markdown(comparison: Comparison, found: Sequence[Card], title: str) -> str:
-    options = comparison.after.options
+    options = comparison.options
+    load = (
+        f"{options.users} users, {options.duration:g} modeled seconds, seed {options.seed}, the same scenario"
+        if options is not None
+        else "the same scenario"
+    )
     lines = [
         f"# {title}",
         "",
-        f"Both runs: {options.users} users, {options.duration:g} modeled seconds, seed {options.seed}, the same "
-        "scenario. Before: the pristine starter. After: the submission.",
+        f"Both runs: {load}. Before: the pristine starter. After: the submission.",
         "",
         "| | requests | failures | p50 ms | p95 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for label, run in (("before", comparison.before), ("after", comparison.after)):
-        times = sorted(s.response_ms for s in run.samples)
+    for label, side in (("before", comparison.before), ("after", comparison.after)):
+        total = side[TOTAL]
         lines.append(
-            f"| {label} | {len(run.samples)} | {sum(1 for s in run.samples if s.failure)} | "
-            f"{percentile(times, 0.5):.0f} | {percentile(times, 0.95):.0f} | {percentile(times, 0.99):.0f} |"
+            f"| {label} | {total.requests} | {total.failures} | {total.p50_ms:.0f} | {total.p95_ms:.0f} | "
+            f"{total.p99_ms:.0f} |"
         )
     lines.append("")
     if not found:

@@ -246,28 +246,32 @@ table { border-collapse: collapse; font-size: 12px; } td, th { border: 1px solid
 th { background: #f5f5f5; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .small { color: #666; font-size: 12px; } svg text { font: 11px system-ui, sans-serif; fill: #444; }
 """
-W, H, PAD = 960, 260, 48
+W, H, PAD, TOP = 960, 270, 48, 26
 
 
 def _scale(value: float, low: float, high: float, size: float) -> float:
     return 0.0 if high <= low else (value - low) / (high - low) * size
 
 
+def _tick(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}"
+
+
 def _axes(x_max: float, y_max: float, x_label: str, y_label: str) -> list[str]:
     parts = [
         f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - 10}" y2="{H - PAD}" stroke="#999"/>',
-        f'<line x1="{PAD}" y1="10" x2="{PAD}" y2="{H - PAD}" stroke="#999"/>',
+        f'<line x1="{PAD}" y1="{TOP}" x2="{PAD}" y2="{H - PAD}" stroke="#999"/>',
         f'<text x="{W / 2}" y="{H - 12}" text-anchor="middle">{escape(x_label)}</text>',
         f'<text x="12" y="{H / 2}" transform="rotate(-90 12 {H / 2})" text-anchor="middle">{escape(y_label)}</text>',
     ]
     for i in range(5):
         y_value = y_max * i / 4
-        y = H - PAD - _scale(y_value, 0, y_max, H - PAD - 10)
-        parts.append(f'<text x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end">{y_value:.0f}</text>')
+        y = H - PAD - _scale(y_value, 0, y_max, H - PAD - TOP)
+        parts.append(f'<text x="{PAD - 4}" y="{y + 4:.1f}" text-anchor="end">{_tick(y_value)}</text>')
         parts.append(f'<line x1="{PAD}" y1="{y:.1f}" x2="{W - 10}" y2="{y:.1f}" stroke="#eee"/>')
         x_value = x_max * i / 4
         x = PAD + _scale(x_value, 0, x_max, W - PAD - 10)
-        parts.append(f'<text x="{x:.1f}" y="{H - PAD + 14}" text-anchor="middle">{x_value:.0f}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{H - PAD + 14}" text-anchor="middle">{_tick(x_value)}</text>')
     return parts
 
 
@@ -278,21 +282,21 @@ def _line_chart(series: dict[str, tuple[str, list[tuple[float, float]]]], x_labe
     parts = _axes(x_max, y_max, x_label, y_label)
     for index, (label, (color, values)) in enumerate(series.items()):
         coords = " ".join(
-            f"{PAD + _scale(x, 0, x_max, W - PAD - 10):.1f},{H - PAD - _scale(y, 0, y_max, H - PAD - 10):.1f}"
+            f"{PAD + _scale(x, 0, x_max, W - PAD - 10):.1f},{H - PAD - _scale(y, 0, y_max, H - PAD - TOP):.1f}"
             for x, y in values
         )
         parts.append(f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"/>')
-        parts.append(f'<text x="{W - 120}" y="{20 + 14 * index}" style="fill:{color}">{escape(label)}</text>')
+        parts.append(f'<text x="{PAD + 10 + 120 * index}" y="14" style="fill:{color}">&#9632; {escape(label)}</text>')
     return f'<svg width="{W}" height="{H}" role="img">{"".join(parts)}</svg>'
 
 
-def _bar_chart(bars: list[tuple[float, float, str]], x_max: float, x_label: str, y_label: str) -> str:
-    """Bars at x (width 1 unit), height y, colour."""
+def _bar_chart(bars: list[tuple[float, float, str]], width: float, x_max: float, x_label: str, y_label: str) -> str:
+    """Bars from x to x + width (in the x axis' units), height y, colour."""
     y_max = max((y for _, y, _ in bars), default=1.0) * 1.1 or 1.0
     parts = _axes(x_max, y_max, x_label, y_label)
-    unit = (W - PAD - 10) / max(x_max, 1.0)
+    unit = (W - PAD - 10) / max(x_max, 1e-9) * width
     for x, y, color in bars:
-        height = _scale(y, 0, y_max, H - PAD - 10)
+        height = _scale(y, 0, y_max, H - PAD - TOP)
         left = PAD + _scale(x, 0, x_max, W - PAD - 10)
         parts.append(
             f'<rect x="{left:.1f}" y="{H - PAD - height:.1f}" width="{max(unit - 1, 1):.1f}" '
@@ -328,13 +332,15 @@ def html_page(run: LoadRun, title: str) -> str:
     bins = histogram(times)
     width = bins[1][0] if len(bins) > 1 else 1.0
     hist = _bar_chart(
-        [(i, float(c), "#5e35b1") for i, (_, c) in enumerate(bins)],
-        float(len(bins) or 1),
-        f"response time (ms), bins of {width:.0f} ms from 0 to {max(times, default=0):.0f}",
+        [(low, float(c), "#5e35b1") for low, c in bins],
+        width,
+        max(times, default=1.0) or 1.0,
+        f"response time (ms), in bins of {width:.0f} ms",
         "requests",
     )
     failures = _bar_chart(
         [(w.time - 1, float(w.failures), "#c62828") for w in windows],
+        1.0,
         float(len(windows) or 1),
         "modeled seconds",
         "failures per second",

@@ -19,6 +19,7 @@ import hashlib
 import math
 import re
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -224,10 +225,55 @@ class Services:
         httpx_transports.create_ssl_context = _shared_ssl_context
         try:
             with router:
-                yield self
+                original_sync = httpx.HTTPTransport.handle_request
+                services = self
+
+                def handle_sync(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+                    return services._handle_sync(transport, request)
+
+                httpx.HTTPTransport.handle_request = handle_sync  # type: ignore[method-assign, assignment]
+                try:
+                    yield self
+                finally:
+                    httpx.HTTPTransport.handle_request = original_sync  # type: ignore[method-assign]
         finally:
             httpx.AsyncClient.__init__ = original_init  # type: ignore[method-assign]
             httpx_transports.create_ssl_context = original_ssl
+
+    def _handle_sync(self, transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        """A synchronous client's call (a legacy SDK), in this process: it waits the modeled latency where it
+        is, holding its thread (on the event loop's thread, the whole loop: ``harness.clock.block``)."""
+        from harness import clock as app_clock
+
+        found = self.route(request)
+        if found is None:
+            raise httpx.ConnectError(f"no partner service answers at {request.url.host}", request=request)
+        service, groups = found
+        service.calls += 1
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None  # a worker thread
+        now = loop.time if loop is not None else time.monotonic
+        start = now()
+        call = measure.ExternalCall(service.name, str(request.url), start, start, "pending")
+        for metrics in measure.charged():
+            metrics.calls.append(call)
+        delay = {OK: service.latency_ms, ERROR: service.latency_ms, SLOW: service.slow_ms}.get(service.mode, 3600_000.0)
+        limit = _client_read_timeout(request)
+        waited = min(delay / 1000, limit) if limit is not None else delay / 1000
+        if loop is not None:
+            app_clock.block(waited)
+        else:
+            time.sleep(waited)
+        if limit is not None and delay / 1000 > limit:
+            call.end, call.outcome = now(), "timeout"
+            raise httpx.ReadTimeout(f"{service.name} did not answer within {limit:g} s", request=request)
+        if service.mode == ERROR:
+            call.end, call.outcome = now(), str(service.error_status)
+            return httpx.Response(service.error_status, json={"error": f"{service.name} unavailable"}, request=request)
+        call.end, call.outcome = now(), "200"
+        return httpx.Response(200, json=service.payload(self.seed, groups, request), request=request)
 
     def _side_effect(self, service: Service) -> Callable[[httpx.Request], Any]:
         async def side_effect(request: httpx.Request, **groups: str) -> httpx.Response:
