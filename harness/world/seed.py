@@ -9,6 +9,8 @@ and text, so a response hard-coded from the public data fails on hidden data.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from typing import cast
 
 from sqlalchemy import Table, create_engine, insert
 
+from harness import models
 from harness.models import Base, Customer, Order, Organization, Project, Task, User
 
 PUBLIC_SEED = 12
@@ -208,15 +211,32 @@ def dataset_name(scale: Scale, seed: int, large: bool = False) -> str:
     return f"v{SCHEMA_VERSION}-{scale.name}-seed{seed}" + ("-large" if large else "")
 
 
+def _cache_folder() -> Path:
+    """Where pristine datasets are kept between processes: this user's only (0700; an app host runs as another
+    user and never opens them), and named after the code that makes them, so a change of it makes new ones."""
+    made_by = hashlib.sha256(Path(__file__).read_bytes() + Path(models.__file__).read_bytes()).hexdigest()[:12]
+    # The system's /tmp, not TMPDIR: each grading worker has a TMPDIR of its own, and all of them share these.
+    system_tmp = Path("/tmp") if Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    folder = system_tmp / f"kata-data-{os.getuid()}-{made_by}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o077:
+        return Path(tempfile.mkdtemp(prefix="kata-data-"))  # not ours alone: build in a private folder
+    return folder
+
+
 def dataset_file(scale: Scale, seed: int, large: bool = False) -> Path:
-    """A pristine SQLite file for (scale, seed), built once per process."""
+    """A pristine SQLite file for (scale, seed): built once (the large tables take seconds), then reused."""
     global _cache_dir
     key = (scale.name, seed, large)
     if key not in _built:
         if _cache_dir is None:
-            _cache_dir = Path(tempfile.mkdtemp(prefix="kata-data-"))
+            _cache_dir = _cache_folder()
         path = _cache_dir / f"{dataset_name(scale, seed, large)}.sqlite3"
-        write_database(path, scale, seed, large)
+        if not path.is_file():
+            partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+            partial.unlink(missing_ok=True)
+            write_database(partial, scale, seed, large)
+            os.replace(partial, path)  # whole or not at all, whoever else builds it meanwhile
         _built[key] = path
     return _built[key]
 
