@@ -50,6 +50,8 @@ class Database:
         # tables), so a full scan counts the rows it went through.
         self.table_rows: dict[str, int] = {}
         self.count_scans = count_scans
+        if url.startswith("sqlite"):  # app hosts' reads run on the loop's thread (``run_on_sqlite``)
+            engine_kwargs.setdefault("connect_args", {"check_same_thread": False})
         # Connections the database server accepts at once (None: no limit); app hosts' connections count.
         self.max_connections: int | None = None
         self.connections = 0
@@ -63,7 +65,8 @@ class Database:
     def use_pool(self, options: dict[str, Any]) -> None:
         """In process (``kata serve``): the app's own pool settings (``harness.db.configure_pool``)."""
         self._retired.append(self.engine)
-        self.engine = create_async_engine(self.url, **options)
+        connect = {"connect_args": {"check_same_thread": False}} if self.url.startswith("sqlite") else {}
+        self.engine = create_async_engine(self.url, **options, **connect)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._attach(self.engine)
 
@@ -167,17 +170,23 @@ class Database:
         loop = asyncio.get_running_loop()
         start = loop.time()
         plan: list[PlanStep] = []
+        # A read runs here, on the loop's thread: a trip to aiosqlite's thread and back costs more real time
+        # than the read itself (and under load there are thousands). A write keeps its thread, where waiting
+        # for another connection's lock holds nobody else.
+        read = not many and statement.lstrip()[:6].upper() in ("SELECT", "WITH")
+
+        async def on_connection(fn: Any, *args: Any) -> Any:
+            return fn(connection._conn, *args) if read else await connection._execute(fn, connection._conn, *args)
+
         if not many and self._plans(statement):
-            plan, counted = await connection._execute(
-                _plan_of, connection._conn, statement, parameters, self.table_rows
-            )
+            plan, counted = await on_connection(_plan_of, statement, parameters, self.table_rows)
             self._learn(counted)
         cost = self.latency.seconds(statement) + self.plan_cost.seconds(plan, self.table_rows)
         if cost:
             await asyncio.sleep(cost)
         error, rows = None, 0
         try:
-            result = dict(await connection._execute(_run, connection._conn, statement, parameters, many))
+            result = dict(await on_connection(_run, statement, parameters, many))
             rows = len(result["rows"])
             return result
         except Exception as exc:
