@@ -54,11 +54,15 @@ packages:
 # `make test-platforms`, which CI runs too.
 PLATFORM_TESTS := tests/test_class.py tests/test_gradescope.py tests/test_corpus_isolated.py tests/test_load_baseline.py
 
+# Real Locust next to the kata's runner compares real time: it runs alone, after the rest.
+LOCUST_TESTS := tests/test_locust.py
+
 test: $(STAMP) kata-tests lint packages
-	$(BIN)/python -m pytest tests -q -n 2 $(addprefix --ignore=,$(PLATFORM_TESTS))
+	$(BIN)/python -m pytest tests -q -n 2 --durations=15 $(addprefix --ignore=,$(PLATFORM_TESTS) $(LOCUST_TESTS))
 
 test-platforms: $(STAMP) kata-tests packages
 	$(BIN)/python -m pytest -q -n 2 $(PLATFORM_TESTS)
+	$(BIN)/python -m pytest -q $(LOCUST_TESTS)
 
 # A student copy (make student-template) has no tests of the kata's own: say so instead of failing in ruff.
 kata-tests:

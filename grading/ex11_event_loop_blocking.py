@@ -139,6 +139,7 @@ async def correct(g: Grading) -> str:
         world = client.world
         assert world is not None
         billing = world.services["billing"]
+        await client.get(BILLING_PATH)  # a healthy panel first: an answer the app could keep and serve again
         for fault in ("error", "hang"):
             what = f"GET {BILLING_PATH} with the billing API " + (
                 "answering HTTP 500" if fault == "error" else "never answering"

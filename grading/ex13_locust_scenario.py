@@ -194,6 +194,17 @@ async def varied_data(g: Grading) -> str:
     tasks = {m.group(1) for s in run.samples if (m := TEMPLATES[0][0].match(s.path))}
     projects = {m.group(1) for s in run.samples if (m := TEMPLATES[1][0].match(s.path))}
     wanted = int(g.budget("min_distinct_tasks"))
+    by_user: dict[str, set[str]] = {}
+    for sample in run.samples:
+        if (m := TEMPLATES[0][0].match(sample.path)) is not None:
+            by_user.setdefault(sample.authorization or "", set()).add(m.group(1))
+    readers = list(by_user.values())
+    stuck = [ids for ids in readers if len(ids) == 1]
+    if readers and len(stuck) * 2 > len(readers):
+        raise CheckFailed(
+            f"{len(stuck)} of the {len(readers)} users who read tasks read only one task id each, again and again: "
+            "expected each user's ids to vary within the data"
+        )
     if len(tasks) < wanted:
         raise CheckFailed(
             f"the members asked for {len(tasks)} distinct task ids ({', '.join(sorted(tasks, key=int)[:5])}); "
@@ -272,6 +283,17 @@ async def real_locust(g: Grading) -> str:
             f"in real Locust, {len(bad)} of {len(answered)} requests failed at the server, e.g. {method} {path} "
             f"-> {status}"
         )
+    # The same scenario as in the kata's run: one login per user, and think time between requests (each user
+    # logs in, then sends at most one request per pause of the shortest think time, plus the first).
+    logins = sum(1 for m, p, _ in answered if m == "POST" and p == LOGIN)
+    shortest = min(float(g.budget(f"{role}_think_s")[0]) for role in ROLES)
+    most = users * (2 + int(seconds / shortest))
+    if logins > users or len(answered) > most:
+        raise CheckFailed(
+            f"in real Locust, {users} users sent {len(answered)} requests in {seconds:g} s, {logins} of them logins "
+            f"(expected at most {users} logins and {most} requests, with the scenario's think time): the file "
+            "does not run the same scenario in real Locust as in the kata's runner"
+        )
     return f"real Locust ran it for {seconds:g} s: the server answered {len(answered)} requests, all 2xx/3xx"
 
 
@@ -283,5 +305,9 @@ CHECKS = [
     Check("varied_data", "ids vary within the seeded data", varied_data),
     Check("think_time", "pauses between an answer and the next request within each class's range", think_time),
     Check("no_failures", "no request fails (ids within the data, a token with each request)", no_failures, guard=True),
-    Check("real_locust", "the locustfile runs in real Locust against kata serve 13", real_locust, guard=True),
+    Check(
+        "real_locust",
+        "the locustfile runs the same scenario in real Locust against kata serve 13 (logins, pace, no failures)",
+        real_locust,
+    ),
 ]

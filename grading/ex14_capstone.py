@@ -169,6 +169,22 @@ async def correct(g: Grading) -> str:
                     f"GET {path} after the data changed ({ex01.CHANGES}); every request reads the rows as they are "
                     "now, nothing that can change is kept from an earlier request",
                 )
+            # A customer renamed: the lookup shows the row as it is now, not as it was at startup.
+            async with client.world.database.engine.begin() as conn:
+                await conn.exec_driver_sql(
+                    "UPDATE customers SET name = 'Renamed By The Grader' WHERE lower(email) = ?"
+                    if client.world.database.engine.dialect.name == "sqlite"
+                    else "UPDATE customers SET name = 'Renamed By The Grader' WHERE lower(email) = $1",
+                    (EMAILS[0].lower(),),
+                )
+            looked_up = await client.get(f"{LOOKUP}?email={EMAILS[0]}", headers=GZIP)
+            name = ((looked_up.response.json() or {}).get("customer") or {}).get("name")
+            if looked_up.response.status_code != 200 or name != "Renamed By The Grader":
+                raise CheckFailed(
+                    f"GET {LOOKUP}?email={EMAILS[0]} after the grader renamed that customer returned HTTP "
+                    f"{looked_up.response.status_code} with the name {name!r}, expected 'Renamed By The Grader': "
+                    "every lookup reads the customer as it is now"
+                )
     return (
         f"the dashboard, export and subscription of {len(ORG_IDS)} organizations and a 404, and {len(EMAILS)} "
         "customer lookups match the reference on public and hidden data, and again after the data changed"
@@ -234,14 +250,17 @@ async def shared_client(g: Grading) -> str:
     budget, rounds = int(g.budget("max_pools")), int(g.budget("pool_rounds"))
     created = 0
     async with g.serve(CORRECTNESS_SCALE) as client:
-        for _ in range(rounds):
-            for path in (ALONE[DASHBOARD], ALONE[SUBSCRIPTION]):
-                created += (await client.get(path, headers=GZIP)).metrics.clients_created
+        for number in range(rounds):
+            org = ORG_IDS[number % len(ORG_IDS)]  # other organizations too: one pool for all of them
+            for kind in (DASHBOARD, SUBSCRIPTION):
+                created += (await client.get(kind.replace("{id}", str(org)), headers=GZIP)).metrics.clients_created
     served = words.count(2 * rounds, "request")
+    orgs = ", ".join(str(ORG_IDS[n % len(ORG_IDS)]) for n in range(rounds))
     if created > budget:
         raise CheckFailed(
             f"{words.count(created, 'connection pool')} opened to the partner APIs while serving {served} "
-            f"(a dashboard and a subscription, {rounds} times; budget {budget}: one pool for the app, two if you "
+            f"(a dashboard and a subscription of organizations {orgs}; "
+            f"budget {budget}: one pool for the app, two if you "
             "keep a sync client next to the async one); every httpx client made with its own transport, async or "
             "sync, opens a new pool and connects again: make one when the app starts and share it"
         )
@@ -362,6 +381,16 @@ async def endpoint_p95(g: Grading) -> str:
 async def p95_under_load(g: Grading) -> str:
     budget, allowed = float(g.budget("max_p95_ms")), int(g.budget("max_failures"))
     run = await load_run(g, dict.fromkeys(ALONE, budget))
+    # Every answer under load asked its own partners: none shared another request's call or kept an old answer.
+    needs = {DASHBOARD: 2, SUBSCRIPTION: 1}
+    short = [s for s in run.samples if s.status == 200 and s.calls < needs.get(s.name, 0)]
+    if short:
+        first = short[0]
+        raise CheckFailed(
+            f"under load, {len(short)} answers were sent with fewer partner calls of their own than they show "
+            f"(e.g. GET {first.path} at {first.time:g} s: {first.calls} calls, expected {needs[first.name]}): every "
+            "request asks the partners again, busy or not"
+        )
     total = loadstats.total(run)
     causes = loadstats.failures_by_cause(run.samples)
     if total.failures > allowed:

@@ -284,7 +284,7 @@ CASES = {
             ),
         ],
         {"fresh_data", "work_under_load"},
-        "issued no query",
+        "read fewer than 2 rows",
         "the rows read once per project and kept: stale after any write",
     ),
     # --- hiding the pool's error ----------------------------------------------------------------------------
@@ -327,7 +327,7 @@ CASES = {
             ('        "usage": usage,\n    }\n', '        "usage": usage,\n    }\n    return LAST[project_id]\n'),
         ],
         {"work_under_load"},
-        "issued no query",
+        "read fewer than 2 rows",
         "a short pool timeout, and the last page served when it runs out: answers without their reads or calls",
     ),
     "12_503_when_busy": Case(

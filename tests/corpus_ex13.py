@@ -106,7 +106,7 @@ CASES = {
         "solutions",
         [("        task_id = random.randint(1, 98)\n", "        task_id = 7\n")],
         {"varied_data"},
-        "distinct task ids",
+        "read only one task id each",
         "one row over and over: every read is a cache hit in a real system",
         file="locustfile.py",
     ),

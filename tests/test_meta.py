@@ -24,8 +24,9 @@ from harness.world.seed import PUBLIC_SEED, dataset
 EXERCISES = catalog.exercises()
 
 
-def run_grading_suite(target: str, tmp_path) -> tuple[int, dict[str, dict[str, bool]]]:
-    """`pytest grading --kata-target TARGET`: exit code and {exercise: {check: passed}}."""
+def run_grading_suite(target: str, tmp_path, only: str | None = None) -> tuple[int, dict[str, dict[str, bool]]]:
+    """`pytest grading --kata-target TARGET` (``only``: that exercise's tests): exit code and
+    {exercise: {check: passed}}."""
     junit = tmp_path / f"{target}.xml"
     proc = subprocess.run(
         [
@@ -39,6 +40,7 @@ def run_grading_suite(target: str, tmp_path) -> tuple[int, dict[str, dict[str, b
             "-p",
             "no:cacheprovider",
             f"--junitxml={junit}",
+            *(["-k", only] if only else []),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -52,18 +54,20 @@ def run_grading_suite(target: str, tmp_path) -> tuple[int, dict[str, dict[str, b
     return proc.returncode, outcomes
 
 
-def test_starters_fail_and_solutions_pass_through_the_autograder_entry_point(tmp_path):
-    code, starters = run_grading_suite("exercises", tmp_path)
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.name)
+def test_starters_fail_and_solutions_pass_through_the_autograder_entry_point(exercise, tmp_path):
+    """One exercise at a time, so the workers share them (the load exercises take tens of seconds each)."""
+    code, starters = run_grading_suite("exercises", tmp_path, exercise.name)
     assert code == 1
-    code, solutions = run_grading_suite("solutions", tmp_path)
+    code, solutions = run_grading_suite("solutions", tmp_path, exercise.name)
     assert code == 0
-    for exercise in EXERCISES:
-        for check in checks.checks_of(exercise):
-            assert solutions[exercise.name][check.name], f"{exercise.name} solution fails {check.name}"
-            if check.guard:
-                assert starters[exercise.name][check.name], f"{exercise.name} starter fails guard {check.name}"
-            else:
-                assert not starters[exercise.name][check.name], f"{exercise.name} starter passes {check.name}"
+    assert set(starters) == set(solutions) == {exercise.name}
+    for check in checks.checks_of(exercise):
+        assert solutions[exercise.name][check.name], f"{exercise.name} solution fails {check.name}"
+        if check.guard:
+            assert starters[exercise.name][check.name], f"{exercise.name} starter fails guard {check.name}"
+        else:
+            assert not starters[exercise.name][check.name], f"{exercise.name} starter passes {check.name}"
 
 
 @pytest.mark.parametrize("name", corpus.sample())

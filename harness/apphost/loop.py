@@ -9,6 +9,7 @@ the world then moves the clock to the earliest timer of either side.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import selectors
 import threading
 import time
@@ -87,9 +88,28 @@ class HostLoop(asyncio.SelectorEventLoop):
             self.call_soon_threadsafe(lambda: None)  # the loop re-checks whether it is idle
 
     def run_in_executor(self, executor, func, *args):  # type: ignore[no-untyped-def]
-        future = super().run_in_executor(executor, func, *args)
+        # Held until the loop has the thread's result. A caller that gives up (``wait_for`` timing out)
+        # cancels the future while the thread still runs: then held until the thread's work returns.
+        if executor is None:
+            executor = self._default_executor
+            if executor is None:
+                executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="asyncio")
+                self._default_executor = executor
         self.hold_thread()
-        future.add_done_callback(lambda _f: self.release_thread())
+        try:
+            work = executor.submit(func, *args)
+        except BaseException:
+            self.release_thread()
+            raise
+        future = asyncio.wrap_future(work, loop=self)
+
+        def done(finished: asyncio.Future[Any]) -> None:
+            if finished.cancelled() and not work.done():
+                work.add_done_callback(lambda _w: self.call_soon_threadsafe(self.release_thread))
+            else:
+                self.release_thread()
+
+        future.add_done_callback(done)
         return future
 
 
@@ -105,15 +125,20 @@ def count_threads(loop: HostLoop) -> None:
     import anyio.to_thread
 
     original = anyio.to_thread.run_sync
+    # A thread that waits on the world holds nothing, so work queued behind it must not either: the wait for
+    # a slot of anyio's limiter (40 threads) is an ordinary wait on the loop; only a running thread is held.
+    # asyncio's default executor gets room for every thread an app would start (``asyncio.to_thread``).
+    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=512, thread_name_prefix="app"))
 
-    async def run_sync(*args: Any, **kwargs: Any) -> Any:
+    async def run_sync(func: Callable[..., Any], *args: Any, limiter: Any = None, **kwargs: Any) -> Any:
         if host_loop() is not loop:
-            return await original(*args, **kwargs)
-        loop.hold_thread()
-        try:
-            return await original(*args, **kwargs)
-        finally:
-            loop.release_thread()
+            return await original(func, *args, limiter=limiter, **kwargs)
+        async with limiter or anyio.to_thread.current_default_thread_limiter():
+            loop.hold_thread()
+            try:
+                return await original(func, *args, limiter=anyio.CapacityLimiter(1), **kwargs)
+            finally:
+                loop.release_thread()
 
     anyio.to_thread.run_sync = run_sync  # type: ignore[assignment]
     # A thread that waits for the loop holds nothing meanwhile: from the moment the loop runs its

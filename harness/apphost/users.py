@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,7 @@ def serve(sock: socket.socket, locustfile: Path, lock: Callable[[], None] = lamb
     asyncio.set_event_loop(loop)
     channel.attach(loop)
     use_virtual_clocks()
+    sys.argv = ["locust", "-f", locustfile.name, "--headless"]  # as real Locust runs it
     lock()
     try:
         scenario = load_locustfile(locustfile)

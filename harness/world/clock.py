@@ -110,10 +110,19 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self._virtual_now += seconds
 
     def run_in_executor(self, executor, func, *args):  # type: ignore[no-untyped-def]
-        future = super().run_in_executor(executor, func, *args)
+        # Counted until the thread's work returns (a cancelled future does not stop its thread).
+        def counted(*inner: Any) -> Any:
+            try:
+                return func(*inner)
+            finally:
+                self.call_soon_threadsafe(self._release)
+
         self.in_flight.count += 1
-        future.add_done_callback(lambda _f: self._release())
-        return future
+        try:
+            return super().run_in_executor(executor, counted, *args)
+        except BaseException:
+            self.in_flight.count -= 1
+            raise
 
     def _release(self) -> None:
         self.in_flight.count -= 1

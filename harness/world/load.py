@@ -78,6 +78,7 @@ class Sample:
     external_ms: float = 0.0
     transfer_ms: float = 0.0
     rows_examined: int = 0
+    calls: int = 0  # partner calls made while it ran, charged to it
 
     @property
     def waiting_ms(self) -> float:
@@ -178,6 +179,7 @@ class Timed:
             external_ms=metrics.external_ms if metrics is not None else 0.0,
             transfer_ms=metrics.transfer_ms if metrics is not None else 0.0,
             rows_examined=metrics.rows_examined if metrics is not None else 0,
+            calls=len(metrics.calls) if metrics is not None else 0,
         )
 
 

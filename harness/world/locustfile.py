@@ -215,13 +215,17 @@ def tasks_of(cls: type[User]) -> tuple[TaskSpec, ...]:
             if weight is not None and callable(value):
                 found[name] = TaskSpec(name, value, int(weight))
     declared = cls.__dict__.get("tasks") or getattr(cls, "tasks", None) or []
-    items = declared.items() if isinstance(declared, dict) else [(t, 1) for t in declared]
-    for function, weight in items:
+    weights: dict[Any, int] = {}
+    if isinstance(declared, dict):
+        weights = {function: int(weight) for function, weight in declared.items()}
+    else:  # a list: each entry counts, so [a] * 5 + [b] * 3 weighs them 5:3, as in Locust
+        for function in declared:
+            weights[function] = weights.get(function, 0) + 1
+    for function, weight in weights.items():
         if inspect.isclass(function):
             TaskSet()  # raises: not supported
-        found[getattr(function, "__name__", repr(function))] = TaskSpec(
-            getattr(function, "__name__", "task"), function, int(weight)
-        )
+        name = getattr(function, "__name__", repr(function))
+        found[name] = TaskSpec(name, function, weight)
     return tuple(t for t in found.values() if t.weight > 0)
 
 
