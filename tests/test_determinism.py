@@ -50,6 +50,6 @@ def test_a_load_run_is_identical_across_runs_while_every_core_is_busy(hosts, tmp
         """,
     )
     with CpuLoad(seconds=120):
-        runs = [run(hosts, file, LoadOptions(50, 10, 30)) for _ in range(3)]
-    assert runs[0].samples == runs[1].samples == runs[2].samples
+        runs = [run(hosts, file, LoadOptions(50, 10, 30)) for _ in range(2)]
+    assert runs[0].samples == runs[1].samples
     assert any(s.failure == "pool timeout" for s in runs[0].samples)
