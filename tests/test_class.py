@@ -46,7 +46,8 @@ def check_one_folder_per_student_and_a_summary(plan, out):
     summary = json.loads((out / "class.json").read_text())
     assert len(summary["students"]) == STUDENTS
     rows = {row["submission"]: row for row in csv.DictReader(io.StringIO((out / "summary.csv").read_text()))}
-    assert rows["submission_1000"]["total"] == "100" and rows["submission_1000"]["student"] == "Student 00"
+    full = str(10 * len(EXERCISES))
+    assert rows["submission_1000"]["total"] == full and rows["submission_1000"]["student"] == "Student 00"
     for folder, kinds in plan.items():
         data = json.loads((out / folder / "results.json").read_text())
         assert (out / folder / "junit.xml").is_file() and (out / folder / "report.json").is_file()
@@ -82,7 +83,8 @@ def check_the_table_fits_80_columns(stdout, tmp_path):
     assert "Total scores" in stdout and "passed" in stdout
     # the names give way, the numbers never do: the student with every solution shows them whole
     first = next(line for line in lines if line.lstrip().startswith("Student 00"))
-    assert first.count("10✓") == len(EXERCISES) and first.rstrip().endswith("100/100"), first
+    full = 10 * len(EXERCISES)
+    assert first.count("10✓") == len(EXERCISES) and first.rstrip().endswith(f"{full}/{full}"), first
 
 
 def check_compare_reads_the_graded_class_and_draws_it(out, tmp_path):
@@ -99,7 +101,8 @@ def check_compare_reads_the_graded_class_and_draws_it(out, tmp_path):
     _fits_80_columns(proc.stdout, tmp_path)
     totals = [line for line in table.read_text().splitlines() if ",total," in line]
     assert len(totals) == STUDENTS
-    assert any(line.startswith("Student 00 (submission_1000),total,pass,100,100") for line in totals)
+    full = 10 * len(EXERCISES)
+    assert any(line.startswith(f"Student 00 (submission_1000),total,pass,{full},{full}") for line in totals)
     page = html.read_text()
     assert page.count('<td class="total">') == STUDENTS + 1  # and the pass-rate row
     assert "pass rate" in page and "Total scores of the 30 submissions" in page

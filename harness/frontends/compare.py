@@ -152,7 +152,7 @@ def histogram(rows: Rows, buckets: int = 10) -> list[tuple[str, int]]:
 # --- terminal ---------------------------------------------------------------
 
 DETAIL_WIDTH = 26  # a column per exercise showing queries, modeled time and bytes
-SCORE_WIDTH, TOTAL_WIDTH = 4, 7  # "10✓" and "100%" (the pass rate), "100/100"
+SCORE_WIDTH, TOTAL_WIDTH = 3, 7  # "10✓" and "100" (the pass rate, in %), "140/140"
 
 
 def terminal_table(rows: Rows, exercises: list[Exercise], console_width: int) -> Table:
@@ -181,7 +181,7 @@ def terminal_table(rows: Rows, exercises: list[Exercise], console_width: int) ->
 def _compact_table(
     rows: Rows, exercises: list[Exercise], rates: dict[str, tuple[int, int]], console_width: int
 ) -> Table:
-    """A narrow table (80 columns hold ten exercises): the name gives way, the numbers never do."""
+    """A narrow table (80 columns hold fourteen exercises): the name gives way, the numbers never do."""
     view = Table(
         title="Points per exercise (✓ every check passes; – no file)",
         title_justify="left",
@@ -202,9 +202,9 @@ def _compact_table(
         view.add_row(name, *(_compact(row[e.name]) for e in exercises), f"[bold]{score:g}[/]/{maximum:g}")
     view.add_section()
     percent = [
-        f"{100 * passed / graded:.0f}%" if graded else "" for passed, graded in (rates[e.name] for e in exercises)
+        f"{100 * passed / graded:.0f}" if graded else "" for passed, graded in (rates[e.name] for e in exercises)
     ]
-    view.add_row("[dim]passed[/dim]", *(f"[dim]{p}[/dim]" for p in percent), "")
+    view.add_row("[dim]passed %[/dim]", *(f"[dim]{p}[/dim]" for p in percent), "")
     return view
 
 
