@@ -52,7 +52,8 @@ packages:
 # The end-to-end platform runs (a class of 30 graded and compared, the Gradescope zip in a real
 # /autograder, the whole corpus through `kata grade`'s isolation) take minutes of their own:
 # `make test-platforms`, which CI runs too.
-PLATFORM_TESTS := tests/test_class.py tests/test_gradescope.py tests/test_corpus_isolated.py tests/test_load_baseline.py
+PLATFORM_TESTS := tests/test_class.py tests/test_gradescope.py tests/test_corpus_isolated.py tests/test_load_baseline.py \
+	tests/test_load_determinism.py
 
 # Real Locust next to the kata's runner compares real time: it runs alone, after the rest.
 LOCUST_TESTS := tests/test_locust.py
