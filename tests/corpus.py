@@ -432,6 +432,7 @@ WRONG = {
     "09": "09_plain_index_lower_query",
     "10": "10_never_invalidates",
     "11": "11_sleep_zero",
+    "12": "12_huge_pool",
     "13": "13_login_per_task",
     "14": "14_no_gzip",
 }
