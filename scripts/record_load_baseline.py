@@ -9,26 +9,21 @@ starter again (minutes for the capstone); tests/test_load_baseline.py re-measure
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harness import catalog  # noqa: E402
-from harness.engine.cards import figures, to_record  # noqa: E402
-from harness.frontends import loading, starters  # noqa: E402
+from harness.engine.cards import to_record  # noqa: E402
+from harness.frontends import loading  # noqa: E402
+from harness.frontends.report_cards import measure_starter  # noqa: E402
 
 
 def measure(number: str) -> dict[str, dict[str, object]]:
     exercise = catalog.find(number)
-    scenario, trusted = loading.scenario_file(exercise, catalog.CATALOG_DIR, None)
-    starter = Path(tempfile.mkdtemp(prefix="kata-starter-")) / "app.py"
-    starter.write_bytes(starters.pristine(exercise))
-    run = loading.run(
-        exercise, starter, loading.default_options(exercise), loading.default_scale(exercise), scenario, trusted
-    )
-    return to_record(figures(run))
+    options, scale = loading.default_options(exercise), loading.default_scale(exercise)
+    return to_record(measure_starter(exercise, options, scale))
 
 
 def toml(record: dict[str, dict[str, object]]) -> str:

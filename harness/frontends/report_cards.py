@@ -23,9 +23,13 @@ def starter_figures(exercise: Exercise, options: LoadOptions, scale: str) -> dic
     table = exercise.spec.baseline.get("load")
     if table is not None and options == loading.default_options(exercise) and scale == loading.default_scale(exercise):
         return recorded(table)
+    return measure_starter(exercise, options, scale)
+
+
+def measure_starter(exercise: Exercise, options: LoadOptions, scale: str) -> dict[str, Figures]:
+    """The pristine starter under this load, measured now (in an app host, with the exercise's scenario)."""
     scenario, trusted = loading.scenario_file(exercise, catalog.CATALOG_DIR, None)
-    folder = Path(tempfile.mkdtemp(prefix="kata-starter-"))
-    starter = folder / "app.py"
+    starter = Path(tempfile.mkdtemp(prefix="kata-starter-")) / "app.py"
     starter.write_bytes(starters.pristine(exercise))
     return figures(loading.run(exercise, starter, options, scale, scenario, trusted))
 
