@@ -83,13 +83,16 @@ class Database:
             # We run inside SQLAlchemy's greenlet: await_ suspends this statement
             # on the event loop, like a network round trip.
             context = rest[-1]
+            try:
+                info = context.root_connection.info
+            except NotImplementedError:
+                # The dialect's first-connect checks (asyncpg's version, schema...): no request's
+                # statement, and free, as if the engine were warm (it is, but for a pool the app
+                # configured at import: configure_pool in process).
+                return False
             cost = self.latency.seconds(statement)
             plan = self._plan(context, statement, rest[0] if len(rest) == 2 else None)
             cost += self.plan_cost.seconds(plan, self.table_rows)
-            try:
-                info = context.root_connection.info
-            except NotImplementedError:  # the dialect's first-connect checks: no request's statement
-                info = {}
             start = info.get("kata_query", (asyncio.get_running_loop().time(),))[0]
             info["kata_query"] = (start, cost, plan)
             if cost:
