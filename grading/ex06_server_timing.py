@@ -51,7 +51,6 @@ import math
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
@@ -59,7 +58,7 @@ from sqlalchemy import insert, update
 
 from harness.engine.checks import Check, CheckFailed, Grading, assert_same_response, explain_status
 from harness.models import Organization, Project, Task
-from harness.settings import QueryLatency
+from harness.settings import VARIED_FACTORS, VariedLatency
 from harness.world.measure import RequestMetrics
 from harness.world.seed import PUBLIC_SEED, Dataset, dataset
 from harness.world.services import analytics_summary
@@ -432,28 +431,8 @@ def truth(metrics: RequestMetrics) -> dict[str, float]:
     return {"db": metrics.db_ms, "ext": metrics.external_ms, "total": metrics.server_ms}
 
 
-# Each statement costs the world's base latency times the next of these factors,
-# in turn: statements do not all cost the same, as in a real database.
-FACTORS = (1.0, 0.6, 1.5, 0.8, 1.3, 0.7)
 # Each request of SEQUENCE gets its analytics call this much slower than the base.
 ANALYTICS_STEP_MS = 15.0
-
-
-@dataclass(frozen=True)
-class VariedLatency(QueryLatency):
-    """``per_statement_ms`` times the next factor of ``factors``, statement after statement.
-
-    No estimate from a query count (times 5 ms, or times any one number) can
-    match the time the statements took: only timing each one does.
-    """
-
-    factors: tuple[float, ...] = FACTORS
-    _next: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
-
-    def seconds(self, statement: str) -> float:
-        index = self._next[0]
-        self._next[0] += 1
-        return self.per_statement_ms * self.factors[index % len(self.factors)] / 1000
 
 
 def latencies(g: Grading) -> tuple[float, float]:
@@ -470,7 +449,7 @@ def latencies(g: Grading) -> tuple[float, float]:
 
 def _charges(g: Grading) -> str:
     query_ms, analytics_ms = latencies(g)
-    cheapest, dearest = (round(query_ms * f, 3) for f in (min(FACTORS), max(FACTORS)))
+    cheapest, dearest = (round(query_ms * f, 3) for f in (min(VARIED_FACTORS), max(VARIED_FACTORS)))
     slowest = analytics_ms + ANALYTICS_STEP_MS * (PARTNER_REQUESTS - 1)
     return (
         f"this world charges {cheapest:g} to {dearest:g} ms per statement and {analytics_ms:g} to {slowest:g} ms "
@@ -487,8 +466,7 @@ async def serve_varied(g: Grading) -> AsyncIterator[Client]:
     def slower_analytics(world: World) -> None:
         world.services.analytics.slow(analytics_ms)  # answers normally, after analytics_ms
 
-    rotation = g.hidden_seed % len(FACTORS)
-    latency = VariedLatency(query_ms, factors=FACTORS[rotation:] + FACTORS[:rotation])
+    latency = VariedLatency.rotated(query_ms, g.hidden_seed)
     async with g.serve(SCALE, PUBLIC_SEED, latency=latency, configure=slower_analytics) as client:
         yield client
 

@@ -37,9 +37,10 @@ def block(seconds: float) -> None:
         _blocker(seconds)
         return
     from harness.world.clock import virtual_loop
+    from harness.world.world import app_cpu
 
     loop = virtual_loop()
     if loop is not None:
-        loop.advance(seconds)
+        loop.advance(seconds * app_cpu())
     else:
         time.sleep(seconds)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.catalog import KataError
@@ -88,6 +88,35 @@ class QueryLatency:
     @classmethod
     def from_env(cls) -> QueryLatency:
         return cls(env_number("KATA_QUERY_LATENCY_MS", DEFAULT_QUERY_LATENCY_MS, "ms"))
+
+
+# Each statement of a varied world costs the base latency times the next of these factors, in turn:
+# statements do not all cost the same, as in a real database.
+VARIED_FACTORS = (1.0, 0.6, 1.5, 0.8, 1.3, 0.7)
+
+
+@dataclass(frozen=True)
+class VariedLatency(QueryLatency):
+    """``per_statement_ms`` times the next factor of ``factors``, statement after statement.
+
+    A check of an app's own timing uses it: no estimate from the query count
+    (times 5 ms, or times any one number) matches the time the statements
+    took, only timing each one does.
+    """
+
+    factors: tuple[float, ...] = VARIED_FACTORS
+    _next: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
+
+    @classmethod
+    def rotated(cls, per_statement_ms: float, rotation: int) -> VariedLatency:
+        """The factors starting at ``rotation`` (from a hidden seed: the order differs between gradings)."""
+        start = rotation % len(VARIED_FACTORS)
+        return cls(per_statement_ms, factors=VARIED_FACTORS[start:] + VARIED_FACTORS[:start])
+
+    def seconds(self, statement: str) -> float:
+        index = self._next[0]
+        self._next[0] += 1
+        return self.per_statement_ms * self.factors[index % len(self.factors)] / 1000
 
 
 @dataclass(frozen=True)

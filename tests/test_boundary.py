@@ -103,13 +103,14 @@ def zygote() -> Iterator[Zygote]:
     hosts.close()
 
 
-def serve(zygote: Zygote, tmp_path: Path, *paths: str, together: bool = False) -> list[Any]:
+def serve(zygote: Zygote, tmp_path: Path, *paths: str, together: bool = False, app_cpu: float = 1.0) -> list[Any]:
     """GET each path (at once with ``together``) from a fresh world and app host: the exchanges."""
     app_file = tmp_path / "app.py"
     app_file.write_text(APP)
 
     async def run() -> list[Any]:
         async with World() as world, world.serve_hosted(zygote, app_file) as client:
+            world.app_cpu = app_cpu
             if together:
                 return list(await asyncio.gather(*(client.get(path, timeout=30) for path in paths)))
             return [await client.get(path, timeout=30) for path in paths]
@@ -120,6 +121,13 @@ def serve(zygote: Zygote, tmp_path: Path, *paths: str, together: bool = False) -
 def test_blocking_on_the_loop_holds_every_request(zygote, tmp_path):
     blocked, fast = serve(zygote, tmp_path, "/block", "/fast", together=True)
     assert blocked.metrics.total_ms >= 200 and fast.metrics.total_ms >= 200
+
+
+def test_the_apps_cpu_work_takes_no_time_in_a_world_that_says_so(zygote, tmp_path):
+    """``World.app_cpu = 0``: a check comparing the app's own timings of overlapping requests."""
+    blocked, fast = serve(zygote, tmp_path, "/block", "/fast", together=True, app_cpu=0.0)
+    assert blocked.response.status_code == fast.response.status_code == 200
+    assert blocked.metrics.total_ms < 1 and fast.metrics.total_ms < 1
 
 
 def test_blocking_in_a_worker_thread_holds_only_its_request(zygote, tmp_path):

@@ -8,6 +8,7 @@ import aiosqlite
 
 from harness import clock as app_clock
 from harness.world import clock
+from harness.world.world import World
 
 
 def test_gather_costs_the_slowest_sleep():
@@ -78,5 +79,17 @@ def test_blocking_call_holds_the_clock_for_everyone():
         await asyncio.sleep(0)
         app_clock.block(0.5)  # the loop is held: the other task cannot run earlier
         return await task
+
+    assert round(clock.run(main()), 9) == 0.5
+
+
+def test_the_apps_cpu_work_takes_no_time_in_process_in_a_world_that_says_so():
+    async def main():
+        async with World() as world:
+            start = app_clock.now()
+            app_clock.block(0.5)
+            world.app_cpu = 0.0
+            app_clock.block(0.5)
+            return app_clock.now() - start
 
     assert round(clock.run(main()), 9) == 0.5

@@ -169,7 +169,7 @@ class HostConnection(asyncio.Protocol):
         self.state = "blocked"
 
     def _on_block(self, message: wire.Block) -> None:
-        seconds = max(0.0, float(message.seconds))
+        seconds = max(0.0, float(message.seconds)) * self.world.app_cpu
         blocking = bool(message.blocking)
         if blocking:
             self._blocked()

@@ -169,6 +169,11 @@ class Client:
 _open_worlds: list[World] = []
 
 
+def app_cpu() -> float:
+    """The innermost open world's ``app_cpu`` (1 outside any world)."""
+    return _open_worlds[-1].app_cpu if _open_worlds else 1.0
+
+
 class World:
     """Database, services and network of one run, active while entered."""
 
@@ -194,6 +199,10 @@ class World:
         self.database: Database | None = None
         self.cache: Cache | None = None
         self._with_cache = cache
+        # How long the app's modeled CPU work (``harness.clock.block``) takes: 1, as written; 0, no time
+        # (a check that compares the app's own timings of overlapping requests: a loop held by one
+        # request's work rightly delays what the other sees, by an amount that is no one's statement).
+        self.app_cpu = 1.0
 
     @classmethod
     def of(cls, options: WorldOptions, scale: str = DEFAULT_SCALE, seed: int = PUBLIC_SEED, **kwargs: Any) -> World:
