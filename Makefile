@@ -53,7 +53,7 @@ packages:
 # /autograder, the whole corpus through `kata grade`'s isolation) take minutes of their own:
 # `make test-platforms`, which CI runs too.
 PLATFORM_TESTS := tests/test_class.py tests/test_gradescope.py tests/test_corpus_isolated.py tests/test_load_baseline.py \
-	tests/test_hidden_seeds.py tests/test_determinism.py \
+	tests/test_hidden_seeds.py tests/test_determinism.py tests/test_forgery_class.py \
 	tests/test_load_determinism.py
 
 # Real Locust next to the kata's runner compares real time: it runs alone, after the rest.

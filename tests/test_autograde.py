@@ -43,14 +43,17 @@ def comparable(results: dict) -> list:
     return [(t["name"], t["score"], t["max_score"], t["status"], t["output"]) for t in results["tests"]]
 
 
-EXERCISES = catalog.exercises()
+# Where grading every exercise would only repeat the point at several times the cost: every starter and
+# solution is graded by the meta-test (tests/test_meta.py), and all of them through `kata grade` by the
+# Gradescope and class runs of `make test-platforms`.
+SOME_NUMBERS = ("01", "02", "04")
+SOME = tuple(arg for number in SOME_NUMBERS for arg in ("--exercise", number))
+EXERCISES = [catalog.find(number) for number in SOME_NUMBERS]
 FULL = 10 * len(EXERCISES)  # every exercise's weights add up to 10
-# Where grading every exercise would only repeat the point at several times the cost.
-SOME = ("--exercise", "01", "--exercise", "02", "--exercise", "04")
 
 
 def test_solutions_get_full_score_and_valid_result_files(tmp_path):
-    proc = run("grade", "solutions", "--out", str(tmp_path), "--jobs", "2")
+    proc = run("grade", "solutions", "--out", str(tmp_path), "--jobs", "2", *SOME)
     assert proc.returncode == 0, proc.stderr
     data = json.loads((tmp_path / "results.json").read_text())
     assert_gradescope_format(data)
@@ -62,7 +65,7 @@ def test_solutions_get_full_score_and_valid_result_files(tmp_path):
 
 
 def test_starters_score_zero_with_teaching_messages(tmp_path):
-    proc = run("grade", "exercises", "--out", str(tmp_path), "--jobs", "2")
+    proc = run("grade", "exercises", "--out", str(tmp_path), "--jobs", "2", *SOME)
     assert proc.returncode == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert_gradescope_format(data)
@@ -300,7 +303,7 @@ def test_github_classroom_gets_points_per_exercise_in_the_reporters_format(tmp_p
         s for s in steps if str(s.get("uses", "")).startswith("classroom-resources/autograding-grading-reporter@")
     )
     ids = reporter["with"]["runners"].split(",")
-    assert ids == [f"ex{e.number}" for e in EXERCISES]
+    assert ids == [f"ex{e.number}" for e in catalog.exercises()]
     for runner in ids:
         assert reporter["env"][f"{runner.upper()}_RESULTS"] == f"${{{{ steps.grade.outputs.{runner} }}}}"
 
