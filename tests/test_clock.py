@@ -1,6 +1,7 @@
 """The virtual clock: modeled time is exact and independent of the CPU."""
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 
@@ -57,6 +58,40 @@ def test_worker_thread_does_not_let_the_clock_jump():
     order = clock.run(main())
     assert order[0] == ("thread", 0.0)
     assert order[1][0] == "timer"
+
+
+class _LateResults(concurrent.futures.ThreadPoolExecutor):
+    """A pool whose threads hand their results over a moment after the work returns."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def late(*inner):  # type: ignore[no-untyped-def]
+            result = fn(*inner, **kwargs)
+            time.sleep(0.1)
+            return result
+
+        return super().submit(late, *args)
+
+
+def test_the_clock_waits_for_a_threads_result_not_only_its_return():
+    """Between a thread's work returning and its result reaching the loop the clock stands still
+    (it once counted the work done when it returned: a timer could fire first, on a busy machine)."""
+
+    async def main():
+        order = []
+
+        async def timer():
+            await asyncio.sleep(0.001)
+            order.append("timer")
+
+        task = asyncio.create_task(timer())
+        await asyncio.sleep(0)
+        with _LateResults(max_workers=1) as pool:
+            await asyncio.get_running_loop().run_in_executor(pool, time.sleep, 0.01)
+        order.append("thread")
+        await task
+        return order
+
+    assert clock.run(main()) == ["thread", "timer"]
 
 
 def test_aiosqlite_statements_take_no_virtual_time_and_do_not_hang():

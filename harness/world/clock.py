@@ -110,22 +110,41 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self._virtual_now += seconds
 
     def run_in_executor(self, executor, func, *args):  # type: ignore[no-untyped-def]
-        # Counted until the thread's work returns (a cancelled future does not stop its thread).
+        # Counted until the loop holds the thread's result: released when the thread has returned
+        # only, the count could drop before the result is posted, and the clock jump meanwhile.
+        # A cancelled future does not stop its thread: then counted until the thread returns.
+        returned = released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.in_flight.count -= 1
+
+        def thread_returned() -> None:
+            nonlocal returned
+            returned = True
+            if future.done():  # cancelled while the thread ran
+                release()
+
+        def future_done(done: asyncio.Future[Any]) -> None:
+            if not done.cancelled() or returned:
+                release()
+
         def counted(*inner: Any) -> Any:
             try:
                 return func(*inner)
             finally:
-                self.call_soon_threadsafe(self._release)
+                self.call_soon_threadsafe(thread_returned)
 
         self.in_flight.count += 1
         try:
-            return super().run_in_executor(executor, counted, *args)
+            future = super().run_in_executor(executor, counted, *args)
         except BaseException:
             self.in_flight.count -= 1
             raise
-
-    def _release(self) -> None:
-        self.in_flight.count -= 1
+        future.add_done_callback(future_done)
+        return future
 
 
 def virtual_loop() -> VirtualTimeLoop | None:
