@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from harness.selector import WrappedSelector
+from harness.selector import WrappedSelector, run_counted
 
 # Real seconds to wait for a worker thread before re-checking (its completion wakes the loop at once).
 _THREAD_POLL_SECONDS = 0.5
@@ -88,29 +88,7 @@ class HostLoop(asyncio.SelectorEventLoop):
             self.call_soon_threadsafe(lambda: None)  # the loop re-checks whether it is idle
 
     def run_in_executor(self, executor, func, *args):  # type: ignore[no-untyped-def]
-        # Held until the loop has the thread's result. A caller that gives up (``wait_for`` timing out)
-        # cancels the future while the thread still runs: then held until the thread's work returns.
-        if executor is None:
-            executor = self._default_executor
-            if executor is None:
-                executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="asyncio")
-                self._default_executor = executor
-        self.hold_thread()
-        try:
-            work = executor.submit(func, *args)
-        except BaseException:
-            self.release_thread()
-            raise
-        future = asyncio.wrap_future(work, loop=self)
-
-        def done(finished: asyncio.Future[Any]) -> None:
-            if finished.cancelled() and not work.done():
-                work.add_done_callback(lambda _w: self.call_soon_threadsafe(self.release_thread))
-            else:
-                self.release_thread()
-
-        future.add_done_callback(done)
-        return future
+        return run_counted(self, executor, func, args, self.hold_thread, self.release_thread)
 
 
 def host_loop() -> HostLoop | None:

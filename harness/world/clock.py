@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-from harness.selector import WrappedSelector
+from harness.selector import WrappedSelector, run_counted
 
 T = TypeVar("T")
 
@@ -110,41 +110,13 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             self._virtual_now += seconds
 
     def run_in_executor(self, executor, func, *args):  # type: ignore[no-untyped-def]
-        # Counted until the loop holds the thread's result: released when the thread has returned
-        # only, the count could drop before the result is posted, and the clock jump meanwhile.
-        # A cancelled future does not stop its thread: then counted until the thread returns.
-        returned = released = False
+        return run_counted(self, executor, func, args, self._hold, self._release)
 
-        def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                self.in_flight.count -= 1
-
-        def thread_returned() -> None:
-            nonlocal returned
-            returned = True
-            if future.done():  # cancelled while the thread ran
-                release()
-
-        def future_done(done: asyncio.Future[Any]) -> None:
-            if not done.cancelled() or returned:
-                release()
-
-        def counted(*inner: Any) -> Any:
-            try:
-                return func(*inner)
-            finally:
-                self.call_soon_threadsafe(thread_returned)
-
+    def _hold(self) -> None:
         self.in_flight.count += 1
-        try:
-            future = super().run_in_executor(executor, counted, *args)
-        except BaseException:
-            self.in_flight.count -= 1
-            raise
-        future.add_done_callback(future_done)
-        return future
+
+    def _release(self) -> None:
+        self.in_flight.count -= 1
 
 
 def virtual_loop() -> VirtualTimeLoop | None:
